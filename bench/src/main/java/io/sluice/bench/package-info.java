@@ -1,0 +1,2 @@
+/** io.sluice.bench. */
+package io.sluice.bench;

@@ -1,0 +1,2 @@
+/** io.sluice.broker. */
+package io.sluice.broker;

@@ -1,0 +1,2 @@
+/** io.sluice.client. */
+package io.sluice.client;

@@ -1,0 +1,2 @@
+/** The partition log engine: segments, indexes, recovery, retention and compaction. */
+package io.sluice.logstore;

@@ -1,0 +1,2 @@
+/** io.sluice.replication. */
+package io.sluice.replication;
