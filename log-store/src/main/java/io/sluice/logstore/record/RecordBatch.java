@@ -360,7 +360,7 @@ public final class RecordBatch implements Iterable<Record> {
         CompressionType codec = compressionOrCorrupt();
         ByteBuffer section = buf.duplicate().position(RECORDS_OFFSET);
         if (codec == CompressionType.NONE) {
-            return new RecordIterator(section, RECORDS_OFFSET, "");
+            return new RecordIterator(section, 0, "");
         }
         ByteBuffer plain = Compression.decompress(codec, section.slice(), maxDecompressedBytes, describe());
         return new RecordIterator(plain, 0, " of the decompressed records section");
