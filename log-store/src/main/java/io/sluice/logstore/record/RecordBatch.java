@@ -359,7 +359,8 @@ public final class RecordBatch implements Iterable<Record> {
         }
         CompressionType codec = compressionOrCorrupt();
         ByteBuffer section = buf.duplicate().position(RECORDS_OFFSET);
-        if (codec == CompressionType.NONE) {
+        // An empty section is how a batch emptied by compaction is stored, whatever its codec.
+        if (codec == CompressionType.NONE || !section.hasRemaining()) {
             return new RecordIterator(section, 0, "");
         }
         ByteBuffer plain = Compression.decompress(codec, section.slice(), maxDecompressedBytes, describe());
@@ -374,6 +375,37 @@ public final class RecordBatch implements Iterable<Record> {
             out.add(it.next());
         }
         return out;
+    }
+
+    /**
+     * Rewrites this batch keeping only the records {@code keep} accepts, for compaction: offsets,
+     * timestamps, stamped fields, producer fields, attributes and {@code lastOffsetDelta} are preserved
+     * (kept records keep their offset deltas, so offsets get gaps); {@code recordCount}, the length and
+     * the CRC are recomputed and the records re-compressed with the same codec. A batch that keeps no
+     * record becomes an empty batch (recordCount 0, empty records section) that still occupies its
+     * offsets. Decodes the records: call {@link #ensureValid()} first for untrusted bytes.
+     *
+     * @return a new buffer at position 0 holding the rewritten batch, or a read-only view of this batch's
+     *     bytes when every record was kept
+     * @throws CorruptRecordException if the records cannot be decoded
+     */
+    public ByteBuffer filter(java.util.function.Predicate<Record> keep) {
+        RecordBatchBuilder builder = RecordBatchBuilder.rewriting(this, sizeInBytes());
+        long base = baseOffset();
+        long first = firstTimestamp();
+        int total = 0;
+        for (Iterator<Record> it = iterator(); it.hasNext(); ) {
+            Record r = it.next();
+            total++;
+            if (keep.test(r)) {
+                builder.appendWithDeltas(
+                        r.timestamp() - first, (int) (r.offset() - base), r.key(), r.value(), r.headers());
+            }
+        }
+        if (builder.recordCount() == total) {
+            return buffer();
+        }
+        return builder.build();
     }
 
     private CompressionType compressionOrCorrupt() {

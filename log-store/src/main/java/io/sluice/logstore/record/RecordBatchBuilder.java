@@ -67,8 +67,15 @@ public final class RecordBatchBuilder {
     private long firstTimestamp;
     private long maxTimestamp;
     private boolean built;
+    /** Header of the batch being rewritten by {@link RecordBatch#filter}, or null for a new batch. */
+    private final byte[] template;
 
     private RecordBatchBuilder(CompressionType compression, int initialCapacity) {
+        this(compression, initialCapacity, null);
+    }
+
+    private RecordBatchBuilder(CompressionType compression, int initialCapacity, byte[] template) {
+        this.template = template;
         this.compression = Objects.requireNonNull(compression, "compression");
         this.maxRecordsSectionBytes = compression == CompressionType.NONE
                 ? MAX_UNCOMPRESSED_BATCH - HEADER_SIZE
@@ -90,6 +97,17 @@ public final class RecordBatchBuilder {
             throw new IllegalArgumentException("expectedBytes must be >= 0: " + expectedBytes);
         }
         return new RecordBatchBuilder(compression, HEADER_SIZE + Math.min(expectedBytes, 1 << 26));
+    }
+
+    /**
+     * A builder that rewrites {@code original} with a subset of its records: the header is kept as is
+     * (offsets, stamped fields, timestamps, producer fields, attributes, codec) except batchLength,
+     * recordCount and CRC; records are added with their original deltas; an empty result is allowed.
+     */
+    static RecordBatchBuilder rewriting(RecordBatch original, int expectedBytes) {
+        byte[] header = new byte[HEADER_SIZE];
+        original.buffer().get(header);
+        return new RecordBatchBuilder(original.compression(), HEADER_SIZE + Math.min(expectedBytes, 1 << 26), header);
     }
 
     /** Sets the idempotent-producer fields; defaults are -1 (not idempotent). */
@@ -127,17 +145,49 @@ public final class RecordBatchBuilder {
      * @throws IllegalStateException if the batch would exceed its size limit or was already built
      */
     public RecordBatchBuilder append(long timestamp, byte[] key, byte[] value, List<Header> headers) {
+        return appendObjects(timestamp, key, value, headers);
+    }
+
+    /**
+     * As {@link #append(long, byte[], byte[], List)}, reading the remaining bytes of {@code key} and
+     * {@code value} (copied; their positions are not changed).
+     */
+    public RecordBatchBuilder append(long timestamp, ByteBuffer key, ByteBuffer value, List<Header> headers) {
+        return appendObjects(timestamp, key, value, headers);
+    }
+
+    private RecordBatchBuilder appendObjects(long timestamp, Object key, Object value, List<Header> headers) {
         checkNotBuilt();
+        if (template != null) {
+            throw new IllegalStateException("a rewriting builder only takes records with their original deltas");
+        }
+        long first = count == 0 ? timestamp : firstTimestamp;
+        // Wraps symmetrically with the reader's first + delta, so any pair of longs round-trips.
+        encode(timestamp - first, count, key, value, headers);
+        if (count == 1) {
+            firstTimestamp = timestamp;
+            maxTimestamp = timestamp;
+        } else if (timestamp > maxTimestamp) {
+            maxTimestamp = timestamp;
+        }
+        return this;
+    }
+
+    /** For {@link RecordBatch#filter}: re-encodes a kept record with its original deltas. */
+    void appendWithDeltas(
+            long timestampDelta, int offsetDelta, ByteBuffer key, ByteBuffer value, List<Header> headers) {
+        checkNotBuilt();
+        encode(timestampDelta, offsetDelta, key, value, headers);
+    }
+
+    /** Encodes one record at the end of the buffer; key and value are byte[], ByteBuffer or null. */
+    private void encode(long timestampDelta, int offsetDelta, Object key, Object value, List<Header> headers) {
         Objects.requireNonNull(headers, "headers");
         if (count == Integer.MAX_VALUE - 1) {
             throw new IllegalStateException("batch already holds the maximum number of records");
         }
-        long first = count == 0 ? timestamp : firstTimestamp;
-        long timestampDelta = timestamp - first; // wraps symmetrically with the reader's first + delta
-        int offsetDelta = count;
-        int keyLen = key == null ? -1 : key.length;
-        int valueLen = value == null ? -1 : value.length;
-
+        int keyLen = length(key);
+        int valueLen = length(value);
         long body = 1L
                 + Varints.sizeOfVarlong(timestampDelta)
                 + Varints.sizeOfVarint(offsetDelta)
@@ -163,35 +213,36 @@ public final class RecordBatchBuilder {
         buf[p++] = 0; // record attributes: reserved
         p = Varints.writeVarlong(timestampDelta, buf, p);
         p = Varints.writeVarint(offsetDelta, buf, p);
-        p = writeBytes(key, p);
-        p = writeBytes(value, p);
+        p = writeBytes(key, keyLen, p);
+        p = writeBytes(value, valueLen, p);
         p = Varints.writeVarint(headers.size(), buf, p);
         for (int i = 0; i < headers.size(); i++) {
             Header h = headers.get(i);
             p = Varints.writeVarint(Utf8.encodedLength(h.key()), buf, p);
             p = Utf8.encode(h.key(), buf, p);
-            p = writeBytes(h.value(), p);
+            byte[] hv = h.value();
+            p = writeBytes(hv, hv == null ? -1 : hv.length, p);
         }
         assert p == pos + total : "record size computed as " + total + " but wrote " + (p - pos);
         pos = p;
-
-        if (count == 0) {
-            firstTimestamp = timestamp;
-            maxTimestamp = timestamp;
-        } else if (timestamp > maxTimestamp) {
-            maxTimestamp = timestamp;
-        }
         count++;
-        return this;
     }
 
-    private int writeBytes(byte[] bytes, int p) {
+    private static int length(Object bytes) {
         if (bytes == null) {
-            return Varints.writeVarint(-1, buf, p);
+            return -1;
         }
-        p = Varints.writeVarint(bytes.length, buf, p);
-        System.arraycopy(bytes, 0, buf, p, bytes.length);
-        return p + bytes.length;
+        return bytes instanceof byte[] a ? a.length : ((ByteBuffer) bytes).remaining();
+    }
+
+    private int writeBytes(Object bytes, int len, int p) {
+        p = Varints.writeVarint(len, buf, p);
+        if (bytes instanceof byte[] a) {
+            System.arraycopy(a, 0, buf, p, len);
+        } else if (bytes != null) {
+            ((ByteBuffer) bytes).get(((ByteBuffer) bytes).position(), buf, p, len);
+        }
+        return p + Math.max(len, 0);
     }
 
     private void ensureCapacity(int more) {
@@ -227,13 +278,13 @@ public final class RecordBatchBuilder {
      */
     public ByteBuffer build() {
         checkNotBuilt();
-        if (count == 0) {
+        if (count == 0 && template == null) {
             throw new IllegalStateException("cannot build an empty record batch");
         }
         built = true;
         byte[] out;
         int size;
-        if (compression == CompressionType.NONE) {
+        if (compression == CompressionType.NONE || count == 0) {
             out = buf;
             size = pos;
         } else {
@@ -246,6 +297,12 @@ public final class RecordBatchBuilder {
                 | (timestampType == TimestampType.LOG_APPEND_TIME ? ATTR_LOG_APPEND_TIME : 0)
                 | (control ? ATTR_CONTROL : 0);
         ByteBuffer b = ByteBuffer.wrap(out, 0, size).slice();
+        if (template != null) {
+            System.arraycopy(template, 0, out, 0, HEADER_SIZE);
+            b.putInt(BATCH_LENGTH_OFFSET, size - LOG_OVERHEAD);
+            b.putInt(RECORD_COUNT_OFFSET, count);
+            return seal(b, out, size);
+        }
         b.putLong(BASE_OFFSET_OFFSET, 0L);
         b.putInt(BATCH_LENGTH_OFFSET, size - LOG_OVERHEAD);
         b.putLong(RAFT_TERM_OFFSET, 0L);
@@ -259,6 +316,10 @@ public final class RecordBatchBuilder {
         b.putShort(PRODUCER_EPOCH_OFFSET, producerEpoch);
         b.putInt(BASE_SEQUENCE_OFFSET, baseSequence);
         b.putInt(RECORD_COUNT_OFFSET, count);
+        return seal(b, out, size);
+    }
+
+    private static ByteBuffer seal(ByteBuffer b, byte[] out, int size) {
         CRC32C crc = new CRC32C();
         crc.update(out, ATTRIBUTES_OFFSET, size - ATTRIBUTES_OFFSET);
         b.putInt(CRC_OFFSET, (int) crc.getValue());

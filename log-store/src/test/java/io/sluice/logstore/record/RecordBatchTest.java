@@ -114,4 +114,159 @@ class RecordBatchTest {
             assertTrue(e.getMessage().contains("CRC32C mismatch"), e.getMessage());
         }
     }
+
+    @Test
+    void wrapNeverMovesTheCallersBufferAndCoversOnlyOneBatch() {
+        ByteBuffer one = RecordBatchBuilder.create(CompressionType.NONE)
+                .append(1L, b("k"), b("v"))
+                .build();
+        ByteBuffer two = ByteBuffer.allocate(one.remaining() * 2 + 3);
+        two.position(3);
+        two.put(one.duplicate()).put(one.duplicate()).flip().position(3);
+        RecordBatch batch = RecordBatch.wrap(two);
+        assertEquals(3, two.position());
+        assertEquals(two.capacity(), two.limit());
+        assertEquals(one.remaining(), batch.sizeInBytes());
+        assertEquals(one, batch.buffer());
+        assertTrue(batch.buffer().isReadOnly());
+        batch.records();
+        assertEquals(3, two.position());
+    }
+
+    @Test
+    void worksOnReadOnlyAndDirectBuffers() {
+        ByteBuffer built = RecordBatchBuilder.create(CompressionType.LZ4)
+                .append(1L, b("k"), b("v"), List.of(new Header("h", b("x"))))
+                .build();
+        ByteBuffer direct = ByteBuffer.allocateDirect(built.remaining());
+        direct.put(built.duplicate()).flip();
+        for (ByteBuffer buf : List.of(built.asReadOnlyBuffer(), direct, direct.asReadOnlyBuffer())) {
+            RecordBatch batch = RecordBatch.wrap(buf);
+            batch.ensureValid();
+            assertEquals(
+                    List.of(new Header("h", b("x"))), batch.records().get(0).headers());
+            assertEquals(RecordBatch.wrap(built), batch);
+        }
+    }
+
+    @Test
+    void recordBuffersAreIndependentAndReadOnly() {
+        RecordBatch batch = RecordBatch.wrap(RecordBatchBuilder.create(CompressionType.NONE)
+                .append(1L, b("key"), b("val"))
+                .build());
+        Record r = batch.records().get(0);
+        ByteBuffer k = r.key();
+        k.get();
+        assertEquals(3, r.key().remaining(), "reading one duplicate must not move another");
+        assertTrue(k.isReadOnly());
+        assertEquals(r, batch.records().get(0));
+    }
+
+    @Test
+    void logAppendTimeReportsTheMaxTimestampForEveryRecord() {
+        RecordBatch batch = RecordBatch.wrap(RecordBatchBuilder.create(CompressionType.NONE)
+                .timestampType(TimestampType.LOG_APPEND_TIME)
+                .append(5L, null, null)
+                .append(9L, null, null)
+                .build());
+        batch.ensureValid();
+        assertEquals(TimestampType.LOG_APPEND_TIME, batch.timestampType());
+        assertEquals(
+                List.of(9L, 9L), batch.records().stream().map(Record::timestamp).toList());
+    }
+
+    @Test
+    void builderRefusesMisuse() {
+        assertThrows(IllegalStateException.class, () -> RecordBatchBuilder.create(CompressionType.NONE)
+                .build());
+        RecordBatchBuilder builder =
+                RecordBatchBuilder.create(CompressionType.NONE).append(1L, null, null);
+        builder.build();
+        assertThrows(IllegalStateException.class, builder::build);
+        assertThrows(IllegalStateException.class, () -> builder.append(1L, null, null));
+        assertThrows(IllegalArgumentException.class, () -> RecordBatchBuilder.create(CompressionType.NONE, -1));
+    }
+
+    @Test
+    void compressedBuilderRefusesRecordsBeyondWhatReadersAccept() {
+        RecordBatchBuilder builder = RecordBatchBuilder.create(CompressionType.ZSTD);
+        byte[] big = new byte[RecordBatch.DEFAULT_MAX_DECOMPRESSED_BYTES / 2];
+        builder.append(1L, null, big);
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> builder.append(1L, null, big));
+        assertTrue(e.getMessage().contains("exceed"), e.getMessage());
+        assertEquals(1, builder.recordCount());
+        RecordBatch.wrap(builder.build()).ensureValid();
+    }
+
+    @ParameterizedTest
+    @EnumSource(CompressionType.class)
+    void largeValuesRoundTrip(CompressionType codec) {
+        byte[] compressible = new byte[3 * 1024 * 1024];
+        for (int i = 0; i < compressible.length; i++) {
+            compressible[i] = (byte) (i % 251 < 200 ? 'x' : i);
+        }
+        byte[] random = new byte[300_000];
+        new java.util.SplittableRandom(1).nextBytes(random);
+        ByteBuffer built = RecordBatchBuilder.create(codec)
+                .append(1L, random, compressible)
+                .append(2L, compressible, random)
+                .build();
+        RecordBatch batch = RecordBatch.wrap(built);
+        batch.ensureValid();
+        if (codec != CompressionType.NONE) {
+            assertTrue(batch.sizeInBytes() < compressible.length, "compressed size " + batch.sizeInBytes());
+        }
+        List<Record> records = batch.records();
+        assertArrayEquals(random, records.get(0).keyBytes());
+        assertArrayEquals(compressible, records.get(0).valueBytes());
+        assertArrayEquals(compressible, records.get(1).keyBytes());
+        assertArrayEquals(random, records.get(1).valueBytes());
+    }
+
+    @ParameterizedTest
+    @EnumSource(CompressionType.class)
+    void filterKeepsOffsetsAndCanEmptyABatch(CompressionType codec) {
+        ByteBuffer built = RecordBatchBuilder.create(codec)
+                .producer(9L, (short) 1, 100)
+                .append(10L, b("a"), b("1"))
+                .append(20L, b("b"), b("2"))
+                .append(15L, b("a"), b("3"))
+                .build();
+        RecordBatch.stampBaseOffset(built, 0, 50L);
+        RecordBatch.stampEntryIndex(built, 0, 8L);
+        RecordBatch batch = RecordBatch.wrap(built);
+
+        assertEquals(batch.buffer(), batch.filter(r -> true), "nothing removed: same bytes");
+
+        RecordBatch kept = RecordBatch.wrap(batch.filter(r -> r.offset() != 50L));
+        kept.ensureValid();
+        assertEquals(2, kept.recordCount());
+        assertEquals(52L, kept.lastOffset());
+        assertEquals(8L, kept.entryIndex());
+        assertEquals(100, kept.baseSequence());
+        assertEquals(102, kept.lastSequence());
+        assertEquals(codec, kept.compression());
+        assertEquals(
+                List.of(51L, 52L), kept.records().stream().map(Record::offset).toList());
+        assertEquals(
+                List.of(20L, 15L),
+                kept.records().stream().map(Record::timestamp).toList());
+
+        RecordBatch empty = RecordBatch.wrap(batch.filter(r -> false));
+        empty.ensureValid();
+        assertEquals(0, empty.recordCount());
+        assertEquals(BatchHeader.HEADER_SIZE, empty.sizeInBytes());
+        assertEquals(52L, empty.lastOffset());
+        assertEquals(20L, empty.maxTimestamp());
+        assertEquals(List.of(), empty.records());
+    }
+
+    @Test
+    void sizeAtReportsMissingLengthAsMinusOne() {
+        ByteBuffer buf = ByteBuffer.allocate(11);
+        assertEquals(-1, RecordBatch.sizeAt(buf, 0));
+        assertEquals(-1, RecordBatch.sizeAt(buf, 11));
+        assertThrows(IllegalArgumentException.class, () -> RecordBatch.sizeAt(buf, 12));
+        assertThrows(IllegalArgumentException.class, () -> RecordBatch.stampBaseOffset(ByteBuffer.allocate(72), 0, 1));
+    }
 }
