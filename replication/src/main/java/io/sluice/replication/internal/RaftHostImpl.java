@@ -1,0 +1,343 @@
+package io.sluice.replication.internal;
+
+import com.alipay.sofa.jraft.Node;
+import com.alipay.sofa.jraft.NodeManager;
+import com.alipay.sofa.jraft.RaftServiceFactory;
+import com.alipay.sofa.jraft.conf.Configuration;
+import com.alipay.sofa.jraft.entity.PeerId;
+import com.alipay.sofa.jraft.option.NodeOptions;
+import com.alipay.sofa.jraft.option.RaftOptions;
+import com.alipay.sofa.jraft.rpc.RaftRpcServerFactory;
+import com.alipay.sofa.jraft.rpc.impl.BoltRpcServer;
+import com.alipay.sofa.jraft.util.Endpoint;
+import io.sluice.logstore.FsyncScheduler;
+import io.sluice.replication.NetworkFaults;
+import io.sluice.replication.PartitionSpec;
+import io.sluice.replication.RaftGroupOptions;
+import io.sluice.replication.RaftHost;
+import io.sluice.replication.ReplicaId;
+import io.sluice.replication.ReplicatedPartition;
+import io.sluice.replication.ReplicationConfig;
+import io.sluice.replication.ReplicationException;
+import io.sluice.replication.TopicPartition;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The {@link RaftHost} of one broker: one bolt RPC server bound to {@code host:port} (wrapped for fault injection)
+ * shared by every Raft group, JRaft's shared timers, one {@link FsyncScheduler} shared by every partition log, and the
+ * open {@link PartitionReplica}s.
+ *
+ * <p>Every replica's JRaft peer id is {@code host:port:brokerId}: the broker id rides in JRaft's peer index, so a peer
+ * id maps back to a {@link ReplicaId} without a lookup. Thread-safe; open/close of partitions is serialized.
+ */
+public final class RaftHostImpl implements RaftHost {
+    private static final Logger LOG = LoggerFactory.getLogger(RaftHostImpl.class);
+    /** How often high watermarks are refreshed in case a commit of control entries only produced no callback. */
+    private static final long HW_REFRESH_MS = 500;
+
+    private final int brokerId;
+    private final ReplicationConfig config;
+    private final ReplicaId self;
+    private final Endpoint endpoint;
+    private final FaultInjectingRpcServer rpcServer;
+    private final FsyncScheduler fsync;
+    private final ExecutorService snapshotExecutor;
+    private final ScheduledExecutorService housekeeping;
+    private final Clock clock = Clock.systemUTC();
+    private final Map<TopicPartition, PartitionReplica> partitions = new ConcurrentHashMap<>();
+    private final Object lifecycle = new Object();
+    private volatile boolean closed;
+
+    private RaftHostImpl(int brokerId, ReplicationConfig config, FaultInjectingRpcServer rpcServer, int port) {
+        this.brokerId = brokerId;
+        this.config = config;
+        this.rpcServer = rpcServer;
+        this.self = new ReplicaId(brokerId, config.host(), port);
+        this.endpoint = new Endpoint(config.host(), port);
+        this.fsync = FsyncScheduler.start("sluice-fsync-" + brokerId);
+        AtomicInteger n = new AtomicInteger();
+        this.snapshotExecutor = Executors.newFixedThreadPool(1, r -> {
+            Thread t = new Thread(r, "sluice-raft-snapshot-" + brokerId + "-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+        this.housekeeping = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "sluice-raft-housekeeping-" + brokerId);
+            t.setDaemon(true);
+            return t;
+        });
+        housekeeping.scheduleWithFixedDelay(
+                this::refreshHighWatermarks, HW_REFRESH_MS, HW_REFRESH_MS, TimeUnit.MILLISECONDS);
+    }
+
+    /** See {@link RaftHost#start}. */
+    public static RaftHostImpl start(int brokerId, ReplicationConfig config) throws IOException {
+        Files.createDirectories(config.dataDir());
+        // Bound to the configured address only (bolt's default would bind every interface).
+        com.alipay.remoting.rpc.RpcServer bolt =
+                new com.alipay.remoting.rpc.RpcServer(config.host(), config.port(), true);
+        FaultInjectingRpcServer server = new FaultInjectingRpcServer(new BoltRpcServer(bolt));
+        RaftRpcServerFactory.addRaftRequestProcessors(server);
+        if (!server.init(null)) {
+            throw new IOException("cannot start the Raft RPC server on " + config.host() + ":" + config.port());
+        }
+        int port = server.boundPort();
+        RaftHostImpl host = new RaftHostImpl(brokerId, config, server, port);
+        NodeManager.getInstance().addAddress(host.endpoint);
+        LOG.info("broker {}: Raft host started on {}, data in {}", brokerId, host.self.endpoint(), config.dataDir());
+        return host;
+    }
+
+    @Override
+    public ReplicaId self() {
+        return self;
+    }
+
+    @Override
+    public ReplicationConfig config() {
+        return config;
+    }
+
+    @Override
+    public NetworkFaults faults() {
+        return rpcServer;
+    }
+
+    @Override
+    public ReplicatedPartition openPartition(PartitionSpec spec) {
+        synchronized (lifecycle) {
+            if (closed) {
+                throw new IllegalStateException("Raft host of broker " + brokerId + " is closed");
+            }
+            TopicPartition tp = spec.partition();
+            if (partitions.containsKey(tp)) {
+                throw new IllegalStateException(tp + " is already open on broker " + brokerId);
+            }
+            ReplicaId me = spec.replicas().stream()
+                    .filter(r -> r.endpoint().equals(self.endpoint()))
+                    .findFirst()
+                    .orElseThrow(() -> new IllegalArgumentException(
+                            "replica set " + spec.replicas() + " of " + tp + " does not contain " + self));
+            if (me.brokerId() != brokerId) {
+                throw new IllegalArgumentException("replica " + me + " of " + tp + " has another broker id than " + self);
+            }
+            PartitionReplica replica = new PartitionReplica(tp, self, spec.replicas(), config.maxInflightProposals());
+            PartitionLayout layout = PartitionLayout.of(config.dataDir(), tp);
+            SegmentLogStorage storage =
+                    new SegmentLogStorage(replica.name(), layout, spec.logConfig(), fsync, clock, replica);
+            PartitionStateMachine fsm = new PartitionStateMachine(replica, storage, snapshotExecutor);
+            replica.bind(storage, fsm);
+            try {
+                layout.create();
+                NodeOptions opts = nodeOptions(spec, layout, storage, fsm);
+                Node node = RaftServiceFactory.createAndInitRaftNode(
+                        tp.groupId(), PartitionReplica.toPeer(self), opts);
+                replica.started(node);
+            } catch (IOException | RuntimeException e) {
+                storage.shutdown();
+                throw new ReplicationException("cannot open " + tp + " on broker " + brokerId, e);
+            }
+            partitions.put(tp, replica);
+            LOG.info("{}: replica opened (replicas {})", replica.name(), spec.replicas());
+            return replica;
+        }
+    }
+
+    private NodeOptions nodeOptions(
+            PartitionSpec spec, PartitionLayout layout, SegmentLogStorage storage, PartitionStateMachine fsm) {
+        RaftGroupOptions g = spec.raftOptions();
+        NodeOptions opts = new NodeOptions();
+        opts.setElectionTimeoutMs(g.electionTimeoutMs());
+        opts.setSnapshotIntervalSecs(
+                g.snapshotIntervalMs() == 0 ? -1 : (int) Math.max(1, (g.snapshotIntervalMs() + 999) / 1000));
+        List<PeerId> peers = new ArrayList<>();
+        spec.replicas().forEach(r -> peers.add(PartitionReplica.toPeer(r)));
+        opts.setInitialConf(new Configuration(peers));
+        opts.setFsm(fsm);
+        opts.setLogUri(layout.logDir().toString());
+        opts.setRaftMetaUri(layout.raftMetaDir().toString());
+        opts.setSnapshotUri(layout.snapshotDir().toString());
+        opts.setServiceFactory(new SluiceJRaftServiceFactory(storage));
+        opts.setSharedElectionTimer(true);
+        opts.setSharedVoteTimer(true);
+        opts.setSharedStepDownTimer(true);
+        opts.setSharedSnapshotTimer(true);
+        opts.setSharedTimerPool(true);
+        opts.setEnableMetrics(false);
+        RaftOptions raft = new RaftOptions();
+        raft.setDisruptorBufferSize(config.disruptorBufferEntries());
+        raft.setMaxBodySize(config.appendMaxBytes());
+        raft.setMaxByteCountPerRpc(config.snapshotChunkBytes());
+        // Term and vote must survive a crash, or a node could vote twice in a term.
+        raft.setSyncMeta(true);
+        raft.setSync(true);
+        opts.setRaftOptions(raft);
+        return opts;
+    }
+
+    @Override
+    public Optional<ReplicatedPartition> partition(TopicPartition partition) {
+        return Optional.ofNullable(partitions.get(partition));
+    }
+
+    @Override
+    public Collection<ReplicatedPartition> partitions() {
+        return List.copyOf(partitions.values());
+    }
+
+    @Override
+    public void closePartition(TopicPartition partition) {
+        synchronized (lifecycle) {
+            PartitionReplica r = partitions.remove(partition);
+            if (r == null) {
+                return;
+            }
+            handOverLeadership(List.of(r));
+            stop(r, false);
+        }
+    }
+
+    @Override
+    public void deletePartition(TopicPartition partition) throws IOException {
+        synchronized (lifecycle) {
+            PartitionReplica r = partitions.remove(partition);
+            if (r != null) {
+                stop(r, false);
+            }
+            DurableFiles.deleteRecursively(PartitionLayout.of(config.dataDir(), partition).root());
+            LOG.info("{}@{}: replica data deleted", partition, brokerId);
+        }
+    }
+
+    @Override
+    public void close() {
+        synchronized (lifecycle) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            List<PartitionReplica> all = new ArrayList<>(partitions.values());
+            handOverLeadership(all);
+            for (PartitionReplica r : all) {
+                stop(r, false);
+            }
+            partitions.clear();
+            shutdownShared();
+            LOG.info("broker {}: Raft host closed", brokerId);
+        }
+    }
+
+    @Override
+    public void halt() {
+        rpcServer.dropAll();
+        synchronized (lifecycle) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            List<PartitionReplica> all = new ArrayList<>(partitions.values());
+            for (PartitionReplica r : all) {
+                r.storage().halt();
+            }
+            for (PartitionReplica r : all) {
+                stop(r, true);
+            }
+            partitions.clear();
+            shutdownShared();
+            LOG.info("broker {}: Raft host halted", brokerId);
+        }
+    }
+
+    /** Asks every led partition to hand leadership to its most caught-up follower and waits (bounded). */
+    private void handOverLeadership(List<PartitionReplica> replicas) {
+        List<CompletableFuture<Void>> waits = new ArrayList<>();
+        for (PartitionReplica r : replicas) {
+            if (!r.isLeader() || r.replicas().size() < 2) {
+                continue;
+            }
+            var st = r.node().transferLeadershipTo(PeerId.ANY_PEER);
+            if (st.isOk()) {
+                LOG.info("{}: handing leadership of term {} over before stopping", r.name(), r.term());
+                waits.add(r.leadershipLost());
+            } else {
+                LOG.warn("{}: cannot hand leadership over: {}", r.name(), st);
+            }
+        }
+        if (waits.isEmpty()) {
+            return;
+        }
+        try {
+            CompletableFuture.allOf(waits.toArray(CompletableFuture[]::new))
+                    .get(config.shutdownTransferTimeoutMs(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            LOG.warn("broker {}: leadership hand-over not finished after {} ms; stopping anyway", brokerId,
+                    config.shutdownTransferTimeoutMs());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (java.util.concurrent.ExecutionException e) {
+            LOG.warn("broker {}: leadership hand-over failed", brokerId, e.getCause());
+        }
+    }
+
+    private void stop(PartitionReplica r, boolean abrupt) {
+        r.markClosed();
+        Node node = r.node();
+        try {
+            if (node != null) {
+                node.shutdown();
+                node.join();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (RuntimeException e) {
+            LOG.warn("{}: error stopping the Raft node", r.name(), e);
+        } finally {
+            r.storage().shutdown();
+        }
+        LOG.info("{}: replica {}", r.name(), abrupt ? "halted" : "closed");
+    }
+
+    private void shutdownShared() {
+        housekeeping.shutdownNow();
+        NodeManager.getInstance().removeAddress(endpoint);
+        try {
+            rpcServer.shutdown();
+        } catch (RuntimeException e) {
+            LOG.warn("broker {}: error stopping the Raft RPC server", brokerId, e);
+        }
+        snapshotExecutor.shutdownNow();
+        fsync.close();
+    }
+
+    private void refreshHighWatermarks() {
+        for (PartitionReplica r : partitions.values()) {
+            try {
+                r.refreshHighWatermark();
+            } catch (RuntimeException e) {
+                LOG.debug("{}: high watermark refresh failed", r.name(), e);
+            }
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "RaftHost[broker " + brokerId + " @ " + self.endpoint() + ", " + partitions.size() + " partitions]";
+    }
+}
