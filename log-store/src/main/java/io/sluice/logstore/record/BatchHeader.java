@@ -27,7 +27,8 @@ package io.sluice.logstore.record;
  * </pre>
  *
  * <p>The CRC starts at the attributes so that the fields a broker stamps (base offset, term, entry
- * index) can change without recomputing it, as in Kafka's v2 format.
+ * index) can change without recomputing it, as in Kafka's v2 format. The record encoding, compression
+ * framing, control batches and a worked hex example are in {@code docs/format.md}.
  *
  * <p>This class holds constants only and is thread-safe.
  */

@@ -22,9 +22,17 @@ import java.util.Objects;
  */
 public record Record(long offset, long timestamp, ByteBuffer key, ByteBuffer value, List<Header> headers) {
     public Record {
-        key = key == null ? null : key.slice().asReadOnlyBuffer();
-        value = value == null ? null : value.slice().asReadOnlyBuffer();
+        key = normalize(key);
+        value = normalize(value);
         headers = List.copyOf(Objects.requireNonNull(headers, "headers"));
+    }
+
+    /** Read-only and covering exactly the content; decoders already pass such buffers, so no copy then. */
+    private static ByteBuffer normalize(ByteBuffer b) {
+        if (b == null || (b.isReadOnly() && b.position() == 0 && b.limit() == b.capacity())) {
+            return b;
+        }
+        return b.slice().asReadOnlyBuffer();
     }
 
     @Override
