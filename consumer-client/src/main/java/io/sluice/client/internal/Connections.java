@@ -44,14 +44,13 @@ public final class Connections implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
+        // producers and consumers are closed before the connections, so no call still matters here
         for (ManagedChannel c : channels.values()) {
-            c.shutdown();
+            c.shutdownNow();
         }
         for (ManagedChannel c : channels.values()) {
             try {
-                if (!c.awaitTermination(2, TimeUnit.SECONDS)) {
-                    c.shutdownNow();
-                }
+                c.awaitTermination(1, TimeUnit.SECONDS);
             } catch (InterruptedException e) {
                 c.shutdownNow();
                 Thread.currentThread().interrupt();
