@@ -21,6 +21,8 @@ public enum MetadataError {
     CONTROLLER_UNAVAILABLE(7, true),
     /** The broker is not registered (e.g. a heartbeat before registration). */
     UNKNOWN_BROKER(8, true),
+    /** A topic config value is invalid (e.g. a log setting out of range). */
+    INVALID_CONFIG(9, false),
     INTERNAL(99, false);
 
     private final int code;
@@ -54,7 +56,7 @@ public enum MetadataError {
         return switch (this) {
             case TOPIC_EXISTS -> new TopicExistsException(message);
             case UNKNOWN_TOPIC -> new UnknownTopicException(message);
-            case INVALID_TOPIC, INVALID_PARTITIONS, INVALID_REPLICATION_FACTOR ->
+            case INVALID_TOPIC, INVALID_PARTITIONS, INVALID_REPLICATION_FACTOR, INVALID_CONFIG ->
                 new InvalidTopicException(this, message);
             case NOT_CONTROLLER, CONTROLLER_UNAVAILABLE, UNKNOWN_BROKER ->
                 new ControllerUnavailableException(this, message);

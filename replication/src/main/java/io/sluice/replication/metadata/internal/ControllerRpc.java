@@ -21,7 +21,8 @@ import java.util.Objects;
  * bolt's Hessian serialization of Java objects).
  *
  * <pre>
- * Request:  u8 kind (1 Register | 2 Heartbeat | 3 CreateTopic | 4 DeleteTopic), bytes payload
+ * Request:  u8 kind (1 Register | 2 Heartbeat | 3 CreateTopic | 4 DeleteTopic), string sender (host:port of the
+ *           sender's Raft endpoint, for fault injection), bytes payload
  *   Register:    broker (as in {@link MetadataCodec})
  *   Heartbeat:   i32 brokerId
  *   CreateTopic: string name, i32 partitions, i32 replicationFactor, configs, i64 requestIdHigh, i64 requestIdLow
@@ -55,10 +56,12 @@ public final class ControllerRpc {
     /** A request to the controller leader. Immutable. */
     public static final class Request {
         private final int kind;
+        private final String sender;
         private final byte[] payload;
 
-        public Request(int kind, byte[] payload) {
+        public Request(int kind, String sender, byte[] payload) {
             this.kind = kind;
+            this.sender = Objects.requireNonNull(sender, "sender");
             this.payload = Objects.requireNonNull(payload, "payload").clone();
         }
 
@@ -66,24 +69,29 @@ public final class ControllerRpc {
             return kind;
         }
 
+        /** {@code host:port} of the sender's Raft endpoint. */
+        public String sender() {
+            return sender;
+        }
+
         public byte[] payload() {
             return payload.clone();
         }
 
         byte[] encode() {
-            return new Binary.Writer().u8(kind).bytes(payload).toByteArray();
+            return new Binary.Writer().u8(kind).string(sender).bytes(payload).toByteArray();
         }
 
         static Request decode(byte[] data) {
             Binary.Reader r = new Binary.Reader(data);
-            Request req = new Request(r.u8(), r.bytes());
+            Request req = new Request(r.u8(), r.string(), r.bytes());
             r.expectEnd();
             return req;
         }
 
         @Override
         public String toString() {
-            return "ControllerRequest{kind=" + kind + ", " + payload.length + " bytes}";
+            return "ControllerRequest{kind=" + kind + " from " + sender + ", " + payload.length + " bytes}";
         }
     }
 

@@ -72,7 +72,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class MetadataController implements MetadataClient {
 
-    public static final String GROUP_ID = "__metadata";
+    /** The Raft group id (JRaft requires {@code [a-zA-Z][a-zA-Z0-9_-]*}). */
+    public static final String GROUP_ID = "sluice_metadata";
 
     private static final Logger LOG = LoggerFactory.getLogger(MetadataController.class);
     private static final long RETRY_BACKOFF_MS = 50;
@@ -82,6 +83,7 @@ public final class MetadataController implements MetadataClient {
     private final ControllerHost host;
     private final String name;
     private final PeerId selfPeer;
+    private final String selfAddress;
     private final Map<Endpoint, Integer> voterIds = new HashMap<>();
     private final List<Endpoint> voterEndpoints;
     private final MetadataStateMachine fsm;
@@ -109,7 +111,8 @@ public final class MetadataController implements MetadataClient {
         this.settings = settings;
         this.host = host;
         this.name = "metadata@" + settings.self().id();
-        this.selfPeer = new PeerId(host.endpoint(), 0);
+        this.selfPeer = new PeerId(host.endpoint(), settings.self().id());
+        this.selfAddress = host.endpoint().toString();
         settings.voters().forEach((id, ep) -> voterIds.put(ep, id));
         this.voterEndpoints = List.copyOf(settings.voters().values());
         this.fsm = new MetadataStateMachine(name, this::published, new MetadataStateMachine.LeaderHooks() {
@@ -163,7 +166,7 @@ public final class MetadataController implements MetadataClient {
         opts.setSnapshotUri(dir.resolve("snapshot").toString());
         opts.setEnableMetrics(false);
         List<PeerId> voters = new ArrayList<>();
-        voterEndpoints.forEach(ep -> voters.add(new PeerId(ep, 0)));
+        settings.voters().forEach((id, ep) -> voters.add(new PeerId(ep, id)));
         // A non-voter starts as a learner of its own (empty-log) configuration so it never runs elections; the
         // leader's configuration, which lists it as a learner once it registered, replaces this one.
         opts.setInitialConf(
@@ -250,6 +253,7 @@ public final class MetadataController implements MetadataClient {
             String topic, int partitions, int replicationFactor, Map<String, String> configs) {
         try {
             ReplicaPlacement.validateName(topic);
+            ReplicaPlacement.validateConfigs(configs);
         } catch (MetadataException e) {
             return CompletableFuture.failedFuture(e);
         }
@@ -262,7 +266,9 @@ public final class MetadataController implements MetadataClient {
                 .i64(requestId.getMostSignificantBits())
                 .i64(requestId.getLeastSignificantBits())
                 .toByteArray();
-        return forward(new ControllerRpc.Request(ControllerRpc.CREATE_TOPIC, payload), settings.requestTimeoutMs())
+        return forward(
+                        new ControllerRpc.Request(ControllerRpc.CREATE_TOPIC, selfAddress, payload),
+                        settings.requestTimeoutMs())
                 .thenCompose(resp -> {
                     if (resp.error() != MetadataError.NONE) {
                         throw resp.error().exception(resp.message());
@@ -282,7 +288,9 @@ public final class MetadataController implements MetadataClient {
     @Override
     public CompletableFuture<Void> deleteTopic(String topic) {
         byte[] payload = new Binary.Writer().string(topic).toByteArray();
-        return forward(new ControllerRpc.Request(ControllerRpc.DELETE_TOPIC, payload), settings.requestTimeoutMs())
+        return forward(
+                        new ControllerRpc.Request(ControllerRpc.DELETE_TOPIC, selfAddress, payload),
+                        settings.requestTimeoutMs())
                 .thenCompose(resp -> {
                     if (resp.error() != MetadataError.NONE) {
                         throw resp.error().exception(resp.message());
@@ -425,9 +433,11 @@ public final class MetadataController implements MetadataClient {
         heartbeatInFlight = true;
         boolean registering = !registered;
         ControllerRpc.Request req = registering
-                ? new ControllerRpc.Request(ControllerRpc.REGISTER, MetadataCodec.encodeBroker(settings.self()))
+                ? new ControllerRpc.Request(
+                        ControllerRpc.REGISTER, selfAddress, MetadataCodec.encodeBroker(settings.self()))
                 : new ControllerRpc.Request(
                         ControllerRpc.HEARTBEAT,
+                        selfAddress,
                         new Binary.Writer().i32(settings.self().id()).toByteArray());
         long timeout = Math.max(2L * settings.heartbeatIntervalMs(), 1_000);
         forward(req, timeout)
@@ -518,7 +528,7 @@ public final class MetadataController implements MetadataClient {
         Set<PeerId> desired = new HashSet<>();
         for (BrokerInfo b : view.brokers().values()) {
             if (!settings.voters().containsKey(b.id())) {
-                desired.add(new PeerId(b.host(), b.raftPort()));
+                desired.add(new PeerId(b.host(), b.raftPort(), b.id()));
             }
         }
         Set<PeerId> current = new HashSet<>(n.listLearners());
@@ -639,6 +649,7 @@ public final class MetadataController implements MetadataClient {
             assignment = existing.get().partitions();
         } else {
             try {
+                ReplicaPlacement.validateConfigs(configs);
                 assignment = ReplicaPlacement.assign(view, topic, partitions, rf);
             } catch (MetadataException e) {
                 return CompletableFuture.completedFuture(ControllerRpc.Response.error(e.error(), e.getMessage()));
@@ -834,6 +845,11 @@ public final class MetadataController implements MetadataClient {
     private final class Processor implements RpcProcessor<ControllerRpc.Request> {
         @Override
         public void handleRequest(RpcContext ctx, ControllerRpc.Request request) {
+            Optional<Endpoint> sender = parseEndpoint(request.sender());
+            if (sender.isPresent() && !host.isReachable(sender.get())) {
+                // Fault injection: the link from the sender is cut; the sender sees a timeout.
+                return;
+            }
             handle(request)
                     .whenComplete((resp, err) -> ctx.sendResponse(
                             err == null

@@ -1,5 +1,7 @@
 package io.sluice.replication.metadata.internal;
 
+import io.sluice.logstore.ConfigKey;
+import io.sluice.logstore.LogConfig;
 import io.sluice.replication.metadata.BrokerInfo;
 import io.sluice.replication.metadata.ClusterMetadata;
 import io.sluice.replication.metadata.InvalidTopicException;
@@ -43,6 +45,31 @@ public final class ReplicaPlacement {
                     MetadataError.INVALID_TOPIC,
                     "invalid topic name '" + name + "': 1-249 characters of [a-zA-Z0-9._-], not '.' or '..'");
         }
+    }
+
+    /**
+     * Throws {@link InvalidTopicException} ({@link MetadataError#INVALID_CONFIG}) when a config that is a log setting
+     * ({@link LogConfig#KEYS}) does not parse or is out of range. Other keys pass through unchanged.
+     */
+    public static void validateConfigs(Map<String, String> configs) {
+        Map<String, String> log = logConfigs(configs);
+        try {
+            LogConfig.fromMap(log);
+        } catch (IllegalArgumentException e) {
+            throw new InvalidTopicException(MetadataError.INVALID_CONFIG, "invalid topic config: " + e.getMessage());
+        }
+    }
+
+    /** The entries of {@code configs} that are log settings ({@link LogConfig#KEYS}). */
+    public static Map<String, String> logConfigs(Map<String, String> configs) {
+        Map<String, String> out = new HashMap<>();
+        for (ConfigKey k : LogConfig.KEYS) {
+            String v = configs.get(k.key());
+            if (v != null) {
+                out.put(k.key(), v);
+            }
+        }
+        return out;
     }
 
     /**
