@@ -72,10 +72,12 @@ public interface ReplicatedPartition {
     /**
      * Reads whole stored batches (bytes untouched, control batches included) starting with the one that contains
      * {@code offset}, up to about {@code maxBytes} (at least one batch when one is readable) and never past the high
-     * watermark. The result's {@code logEndOffset} is the high watermark the read was bounded by; reading at the high
-     * watermark returns an empty result.
+     * watermark. The result's {@code logEndOffset} is the high watermark the read was bounded by. Reading at or above
+     * the high watermark but not beyond the log end returns an empty result: those offsets exist but are not known to be
+     * committed yet (a new leader learns the commit point only when it commits its first entry), so fetchers wait.
      *
-     * @throws OffsetOutOfRangeException if {@code offset} is below the log start offset or above the high watermark
+     * @throws OffsetOutOfRangeException if {@code offset} is below the log start offset or above the log end offset
+     *     (its {@code logEndOffset} is then the high watermark)
      */
     LogReadResult read(long offset, int maxBytes);
 

@@ -4,6 +4,7 @@ import com.alipay.sofa.jraft.rpc.RpcContext;
 import com.alipay.sofa.jraft.rpc.RpcProcessor;
 import com.alipay.sofa.jraft.rpc.RpcServer;
 import com.alipay.sofa.jraft.rpc.impl.ConnectionClosedEventListener;
+import com.google.protobuf.Descriptors.Descriptor;
 import com.google.protobuf.Descriptors.FieldDescriptor;
 import com.google.protobuf.Message;
 import io.sluice.replication.NetworkFaults;
@@ -25,6 +26,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * connection, learnt from earlier attributed requests on it. Thread-safe.
  */
 final class FaultInjectingRpcServer implements RpcServer, NetworkFaults {
+    /** The sender field of each request type: a fixed, small set (the Raft and CLI request messages). */
+    private static final Map<Descriptor, Optional<FieldDescriptor>> SENDER_FIELDS = new ConcurrentHashMap<>();
+
     private final RpcServer delegate;
     private final Set<String> blocked = ConcurrentHashMap.newKeySet();
     private final Map<String, String> senderByRemoteAddress = new ConcurrentHashMap<>();
@@ -116,10 +120,14 @@ final class FaultInjectingRpcServer implements RpcServer, NetworkFaults {
         if (!(request instanceof Message m)) {
             return Optional.empty();
         }
-        FieldDescriptor f = m.getDescriptorForType().findFieldByName("server_id");
-        if (f == null || f.getJavaType() != FieldDescriptor.JavaType.STRING || !m.hasField(f)) {
+        Optional<FieldDescriptor> field = SENDER_FIELDS.computeIfAbsent(m.getDescriptorForType(), d -> {
+            FieldDescriptor f = d.findFieldByName("server_id");
+            return f != null && f.getJavaType() == FieldDescriptor.JavaType.STRING ? Optional.of(f) : Optional.empty();
+        });
+        if (field.isEmpty() || !m.hasField(field.get())) {
             return Optional.empty();
         }
+        FieldDescriptor f = field.get();
         return Optional.of(hostPort((String) m.getField(f)));
     }
 

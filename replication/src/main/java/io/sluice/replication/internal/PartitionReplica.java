@@ -81,6 +81,8 @@ final class PartitionReplica implements ReplicatedPartition, SegmentLogStorage.L
     private volatile State state = State.STARTING;
     private volatile ReplicaFailedException failure;
     private volatile long leaderTerm = -1;
+    /** The term this replica led last (for messages after {@link #leaderTerm} was cleared). */
+    private volatile long lastLeaderTerm = -1;
     private volatile long term;
     private volatile List<ReplicaId> replicas;
     private volatile CompletableFuture<Void> leadershipLost = new CompletableFuture<>();
@@ -253,10 +255,11 @@ final class PartitionReplica implements ReplicatedPartition, SegmentLogStorage.L
         long hw = highWatermark.get();
         return storage.withLog(l -> {
             long start = l.logStartOffset();
-            if (offset < start || offset > hw) {
+            if (offset < start || offset > l.logEndOffset()) {
                 throw new OffsetOutOfRangeException(offset, start, hw);
             }
-            if (offset == hw) {
+            if (offset >= hw) {
+                // Not committed (or not known to be, e.g. on a new leader) yet: nothing readable, not an error.
                 return LogReadResult.empty(offset, start, hw);
             }
             LogReadResult r = l.read(offset, maxBytes, hw);
@@ -404,6 +407,7 @@ final class PartitionReplica implements ReplicatedPartition, SegmentLogStorage.L
     void onLeaderStart(long newTerm) {
         term = Math.max(term, newTerm);
         leaderTerm = newTerm;
+        lastLeaderTerm = newTerm;
         leadershipLost = new CompletableFuture<>();
         LOG.info("{}: leader of term {} (high watermark {})", name, newTerm, highWatermark.get());
         refreshHighWatermark();
@@ -411,7 +415,7 @@ final class PartitionReplica implements ReplicatedPartition, SegmentLogStorage.L
     }
 
     void onLeaderStop(Status status) {
-        long t = leaderTerm;
+        long t = lastLeaderTerm;
         leaderTerm = -1;
         LOG.info("{}: no longer leader of term {}: {}", name, t, status);
         leadershipLost.complete(null);

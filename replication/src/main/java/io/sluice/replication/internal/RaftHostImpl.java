@@ -51,6 +51,16 @@ public final class RaftHostImpl implements RaftHost {
     private static final Logger LOG = LoggerFactory.getLogger(RaftHostImpl.class);
     /** How often high watermarks are refreshed in case a commit of control entries only produced no callback. */
     private static final long HW_REFRESH_MS = 500;
+    private static final String SOFA_LOG_DISABLE = "sofa.middleware.log.disable";
+
+    static {
+        // bolt logs through sofa-common-tools, which builds its own log4j2/logback context writing files under
+        // ~/logs, and whose log4j2 adapter (1.0.12) fails with NoSuchMethodError on log4j-slf4j2-impl 2.2x. JRaft
+        // itself logs through SLF4J; only bolt's transport chatter is lost. Set the property to false to keep it.
+        if (System.getProperty(SOFA_LOG_DISABLE) == null) {
+            System.setProperty(SOFA_LOG_DISABLE, "true");
+        }
+    }
 
     private final int brokerId;
     private final ReplicationConfig config;
@@ -181,6 +191,9 @@ public final class RaftHostImpl implements RaftHost {
         opts.setSharedSnapshotTimer(true);
         opts.setSharedTimerPool(true);
         opts.setEnableMetrics(false);
+        // A request a cut link swallowed stalls a replicator's pipeline until this timeout (JRaft's default is 5 s);
+        // a peer silent for two election timeouts is gone anyway.
+        opts.setRpcDefaultTimeout(Math.max(1000, 2 * g.electionTimeoutMs()));
         RaftOptions raft = new RaftOptions();
         raft.setDisruptorBufferSize(config.disruptorBufferEntries());
         raft.setMaxBodySize(config.appendMaxBytes());

@@ -548,7 +548,7 @@ public final class SegmentLogStorage implements LogStorage {
             }
             anchor = Optional.of(meta);
             Position p = endOf(opened);
-            durable = p;
+            publishDurable(p);
             LOG.info(
                     "{}: installed snapshot at entry {} (term {}): {} segment file(s), log entries [{}, {}], offsets"
                             + " [{}, {})",
