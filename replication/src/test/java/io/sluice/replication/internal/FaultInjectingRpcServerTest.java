@@ -1,0 +1,114 @@
+package io.sluice.replication.internal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.alipay.sofa.jraft.rpc.Connection;
+import com.alipay.sofa.jraft.rpc.RpcContext;
+import com.alipay.sofa.jraft.rpc.RpcProcessor;
+import com.alipay.sofa.jraft.rpc.RpcRequests.AppendEntriesRequest;
+import com.alipay.sofa.jraft.rpc.RpcRequests.GetFileRequest;
+import com.alipay.sofa.jraft.rpc.RpcServer;
+import com.alipay.sofa.jraft.rpc.impl.ConnectionClosedEventListener;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+class FaultInjectingRpcServerTest {
+    /** Records registered processors instead of serving them. */
+    static final class CapturingServer implements RpcServer {
+        final List<RpcProcessor<?>> processors = new ArrayList<>();
+
+        @Override
+        public boolean init(Void opts) {
+            return true;
+        }
+
+        @Override
+        public void shutdown() {}
+
+        @Override
+        public void registerConnectionClosedEventListener(ConnectionClosedEventListener listener) {}
+
+        @Override
+        public void registerProcessor(RpcProcessor<?> processor) {
+            processors.add(processor);
+        }
+
+        @Override
+        public int boundPort() {
+            return 1;
+        }
+    }
+
+    static RpcContext from(String remote) {
+        return new RpcContext() {
+            @Override
+            public void sendResponse(Object responseObj) {}
+
+            @Override
+            public Connection getConnection() {
+                return null;
+            }
+
+            @Override
+            public String getRemoteAddress() {
+                return remote;
+            }
+        };
+    }
+
+    static AppendEntriesRequest append(String sender) {
+        return AppendEntriesRequest.newBuilder()
+                .setGroupId("t-0")
+                .setServerId(sender)
+                .setPeerId("127.0.0.1:7000")
+                .setTerm(1)
+                .setPrevLogIndex(0)
+                .setPrevLogTerm(0)
+                .setCommittedIndex(0)
+                .build();
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void dropsRequestsFromBlockedSendersOnly() {
+        CapturingServer inner = new CapturingServer();
+        FaultInjectingRpcServer server = new FaultInjectingRpcServer(inner);
+        List<Object> handled = new ArrayList<>();
+        server.registerProcessor(new RpcProcessor<Object>() {
+            @Override
+            public void handleRequest(RpcContext rpcCtx, Object request) {
+                handled.add(request);
+            }
+
+            @Override
+            public String interest() {
+                return "any";
+            }
+        });
+        RpcProcessor<Object> p = (RpcProcessor<Object>) inner.processors.get(0);
+        assertEquals("any", p.interest());
+
+        p.handleRequest(from("127.0.0.1:50001"), append("127.0.0.1:7001:1"));
+        server.block("127.0.0.1:7001");
+        assertEquals(Optional.of("127.0.0.1:7001"), FaultInjectingRpcServer.senderOf(append("127.0.0.1:7001:1")));
+        p.handleRequest(from("127.0.0.1:50001"), append("127.0.0.1:7001:1"));
+        p.handleRequest(from("127.0.0.1:50002"), append("127.0.0.1:7002:2"));
+        // No server_id: attributed through the connection that carried 7001's requests.
+        GetFileRequest file = GetFileRequest.newBuilder().setReaderId(1).setFilename("f").setCount(1).setOffset(0).build();
+        p.handleRequest(from("127.0.0.1:50001"), file);
+        p.handleRequest(from("127.0.0.1:50009"), file);
+        assertEquals(3, handled.size());
+        assertEquals(2, server.droppedRequests());
+        assertTrue(server.blocked().contains("127.0.0.1:7001"));
+
+        server.heal();
+        p.handleRequest(from("127.0.0.1:50001"), append("127.0.0.1:7001:1"));
+        assertEquals(4, handled.size());
+        server.dropAll();
+        p.handleRequest(from("127.0.0.1:50002"), append("127.0.0.1:7002:2"));
+        assertEquals(4, handled.size());
+    }
+}

@@ -1,0 +1,162 @@
+package io.sluice.replication.internal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.alipay.sofa.jraft.Closure;
+import com.alipay.sofa.jraft.Iterator;
+import com.alipay.sofa.jraft.Status;
+import io.sluice.logstore.FsyncScheduler;
+import io.sluice.logstore.LogConfig;
+import io.sluice.replication.AckMode;
+import io.sluice.replication.AppendResult;
+import io.sluice.replication.PartitionListener;
+import io.sluice.replication.ReplicaFailedException;
+import io.sluice.replication.ReplicaId;
+import io.sluice.replication.TopicPartition;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The offset arithmetic of {@link PartitionStateMachine} and its refusal to skip an entry it cannot apply. */
+class PartitionStateMachineTest {
+    @TempDir
+    Path dir;
+
+    private FsyncScheduler fsync;
+    private PartitionReplica replica;
+    private SegmentLogStorage storage;
+    private PartitionStateMachine fsm;
+
+    @BeforeEach
+    void setUp() {
+        fsync = FsyncScheduler.start("test-fsync");
+        ReplicaId self = new ReplicaId(0, "127.0.0.1", 7000);
+        replica = new PartitionReplica(new TopicPartition("t", 0), self, List.of(self), 16);
+        storage = new SegmentLogStorage("t-0", new PartitionLayout(dir.resolve("t-0")), LogConfig.defaults(), fsync,
+                Clock.systemUTC(), replica);
+        assertTrue(storage.init(new com.alipay.sofa.jraft.option.LogStorageOptions()));
+        fsm = new PartitionStateMachine(replica, storage, Runnable::run);
+        replica.bind(storage, fsm);
+    }
+
+    @AfterEach
+    void tearDown() {
+        storage.shutdown();
+        fsync.close();
+    }
+
+    /** A JRaft iterator over data entries at the given indexes (JRaft skips control entries). */
+    static final class FakeIterator implements Iterator {
+        final long[] indexes;
+        final ByteBuffer[] data;
+        final Closure[] dones;
+        int at;
+        Status error;
+
+        FakeIterator(long[] indexes, ByteBuffer[] data, Closure[] dones) {
+            this.indexes = indexes;
+            this.data = data;
+            this.dones = dones;
+        }
+
+        @Override
+        public boolean hasNext() {
+            return error == null && at < indexes.length;
+        }
+
+        @Override
+        public ByteBuffer next() {
+            return data[at++];
+        }
+
+        @Override
+        public void setAutoCommitPerLog(boolean status) {}
+
+        @Override
+        public ByteBuffer getData() {
+            return data[at];
+        }
+
+        @Override
+        public long getIndex() {
+            return indexes[at];
+        }
+
+        @Override
+        public long getTerm() {
+            return 3;
+        }
+
+        @Override
+        public Closure done() {
+            return dones[at];
+        }
+
+        @Override
+        public boolean commit() {
+            return false;
+        }
+
+        @Override
+        public void commitAndSnapshotSync(Closure done) {}
+
+        @Override
+        public void setErrorAndRollback(long ntail, Status st) {
+            error = st;
+        }
+    }
+
+    @Test
+    void offsetsFollowFromIndexesControlEntriesTakingOneOffsetEach() {
+        List<AppendResult> results = new ArrayList<>();
+        ProposalClosure p = new ProposalClosure(SegmentLogStorageTest.batch(4, "p"), AckMode.QUORUM,
+                st -> new IllegalStateException(st.toString()), () -> {});
+        p.future().thenAccept(results::add);
+        // Entry 1 is a configuration entry (skipped by JRaft), then data at 2 (3 records), a no-op at 3, data at 4.
+        FakeIterator it = new FakeIterator(
+                new long[] {2, 4},
+                new ByteBuffer[] {SegmentLogStorageTest.batch(3, "a"), SegmentLogStorageTest.batch(4, "p")},
+                new Closure[] {null, p});
+        fsm.onApply(it);
+        assertNull(it.error);
+        assertEquals(new PartitionStateMachine.Applied(4, 9), fsm.applied());
+        // 0 = configuration, 1..3 = first batch, 4 = no-op, 5..8 = the proposal.
+        assertEquals(List.of(new AppendResult(5, 8, 3, 4)), results);
+        // No node, and nothing durable locally: the high watermark waits for the local log.
+        assertEquals(0, replica.highWatermark());
+    }
+
+    @Test
+    void anEntryThatCannotBeAppliedIsFatalNeverSkipped() {
+        AtomicReference<ReplicaFailedException> failed = new AtomicReference<>();
+        replica.addListener(new PartitionListener() {
+            @Override
+            public void onFailed(ReplicaFailedException cause) {
+                failed.set(cause);
+            }
+        });
+        replica.started(null);
+        FakeIterator it = new FakeIterator(
+                new long[] {1, 2},
+                new ByteBuffer[] {ByteBuffer.wrap(new byte[] {1, 2, 3}), SegmentLogStorageTest.batch(1, "b")},
+                new Closure[] {null, null});
+        fsm.onApply(it);
+        assertNotNull(it.error, "setErrorAndRollback was called");
+        assertEquals(0, it.at, "the iterator did not move past the bad entry");
+        assertEquals(new PartitionStateMachine.Applied(0, 0), fsm.applied());
+        assertInstanceOf(ReplicaFailedException.class, failed.get());
+        assertFalse(replica.isOpen());
+    }
+}
