@@ -34,6 +34,14 @@ class ReplicationConfigTest {
     }
 
     @Test
+    void docsCarryTheGeneratedReference() throws Exception {
+        Path doc = Path.of("").toAbsolutePath().getParent().resolve("docs").resolve("replication.md");
+        String text = java.nio.file.Files.readString(doc);
+        assertTrue(text.contains(ReplicationConfig.referenceDoc()),
+                "docs/replication.md must contain ReplicationConfig.referenceDoc() verbatim; regenerate its table");
+    }
+
+    @Test
     void referenceDocListsEveryKey() {
         String doc = ReplicationConfig.referenceDoc();
         for (ReplicationConfig.Key k : ReplicationConfig.KEYS) {
