@@ -145,7 +145,7 @@ abstract class AbstractIndex {
         if (!writable) {
             return;
         }
-        mmap.force();
+        // No msync first: fsync of the file writes the page cache, which is what the mapping dirtied.
         long bytes = (long) entries * entrySize;
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
             ch.truncate(bytes);

@@ -72,6 +72,9 @@ final class Segment {
     private volatile boolean active;
     private volatile CorruptSegmentException corruption;
     private volatile boolean filesDeleted;
+    /** Bumped by every change to bytes already written (truncation), so the cleaner can tell. */
+    private volatile int version;
+
     private int bytesSinceIndexEntry;
 
     private Segment(
@@ -104,9 +107,20 @@ final class Segment {
 
     /** Creates an empty active segment, replacing any files of that name. */
     static Segment create(Path dir, long baseOffset, long baseEntryIndex, LogConfig config) throws IOException {
-        Path logFile = SegmentFiles.log(dir, baseOffset);
-        Path idx = SegmentFiles.offsetIndex(dir, baseOffset);
-        Path tidx = SegmentFiles.timeIndex(dir, baseOffset);
+        return createAt(
+                dir,
+                SegmentFiles.log(dir, baseOffset),
+                SegmentFiles.offsetIndex(dir, baseOffset),
+                SegmentFiles.timeIndex(dir, baseOffset),
+                baseOffset,
+                baseEntryIndex,
+                config);
+    }
+
+    /** Creates an empty active segment at the given file names (the cleaner writes {@code .cleaned} ones). */
+    static Segment createAt(
+            Path dir, Path logFile, Path idx, Path tidx, long baseOffset, long baseEntryIndex, LogConfig config)
+            throws IOException {
         Files.deleteIfExists(idx);
         Files.deleteIfExists(tidx);
         FileChannel ch = FileChannel.open(
@@ -577,16 +591,22 @@ final class Segment {
         active = false;
     }
 
-    /**
-     * Writer: removes the batch at {@code at} and everything after it. A sealed segment becomes active
-     * again.
-     */
-    void truncateTo(BatchPosition at) throws IOException {
+    /** Writer: makes a sealed segment the active one again. */
+    void reactivate() throws IOException {
         if (!active) {
             offsetIndex.reactivate();
             timeIndex.reactivate();
             active = true;
         }
+    }
+
+    /**
+     * Writer: removes the batch at {@code at} and everything after it. A sealed segment becomes active
+     * again.
+     */
+    void truncateTo(BatchPosition at) throws IOException {
+        version++;
+        reactivate();
         size = at.position();
         nextOffset = at.baseOffset();
         nextEntryIndex = at.entryIndex();
@@ -889,12 +909,24 @@ final class Segment {
         return filesDeleted;
     }
 
-    /** Rename for the compaction swap. */
-    void renameFiles(Path newLog, Path newIndex, Path newTimeIndex) throws IOException {
+    int version() {
+        return version;
+    }
+
+    /** Renames the log file (the cleaner's {@code .cleaned} to {@code .swap} step). */
+    void renameLog(Path newLog) throws IOException {
         Files.move(logFile, newLog, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         logFile = newLog;
+    }
+
+    /**
+     * Moves a sealed cleaned segment into place: indexes first, the log last, so that while a
+     * {@code .swap} log exists the index files may be stale and recovery rebuilds them.
+     */
+    void swapInto(Path newLog, Path newIndex, Path newTimeIndex) throws IOException {
         offsetIndex.renameTo(newIndex);
         timeIndex.renameTo(newTimeIndex);
+        renameLog(newLog);
     }
 
     Path dir() {

@@ -155,6 +155,18 @@ public final class SegmentedLog implements Log {
                 }
                 if (!loaded.isEmpty()) {
                     Segment prev = loaded.get(loaded.size() - 1);
+                    if (s.isEmpty() && prev.nextOffset() != s.baseOffset()) {
+                        LOG.log(
+                                Level.WARNING,
+                                "{0}: deleting empty last segment {1} that does not continue {2}",
+                                dir,
+                                s,
+                                prev);
+                        s.deleteFiles();
+                        s.release();
+                        prev.reactivate();
+                        continue;
+                    }
                     if (prev.corruption().isPresent()) {
                         prev.setEndFromSuccessor(s.baseOffset(), s.baseEntryIndex());
                     } else if (prev.nextOffset() != s.baseOffset()
