@@ -146,7 +146,10 @@ class ReplicationIT {
     private static void assertIdentical(List<ReplicatedPartition> ps, long upTo) {
         byte[] first = readAll(ps.get(0), 0, upTo);
         for (ReplicatedPartition p : ps.subList(1, ps.size())) {
-            assertArrayEquals(first, readAll(p, 0, upTo), "log of " + p.self() + " differs from " + ps.get(0).self());
+            assertArrayEquals(
+                    first,
+                    readAll(p, 0, upTo),
+                    "log of " + p.self() + " differs from " + ps.get(0).self());
         }
     }
 
@@ -160,8 +163,8 @@ class ReplicationIT {
         for (ReplicatedPartition p : ps) {
             if (p != leader) {
                 waitFor(() -> p.leader().equals(Optional.of(leader.self())), TIMEOUT, p.self() + " knows the leader");
-                ExecutionException e = assertThrows(
-                        ExecutionException.class, () -> p.append(batch("x"), AckMode.QUORUM).get());
+                ExecutionException e = assertThrows(ExecutionException.class, () -> p.append(batch("x"), AckMode.QUORUM)
+                        .get());
                 NotLeaderException nle = (NotLeaderException) e.getCause();
                 assertEquals(Optional.of(leader.self()), nle.leader());
             }
@@ -176,7 +179,8 @@ class ReplicationIT {
 
         long previousLast = -1;
         for (int i = 0; i < 50; i++) {
-            AppendResult r = leader.append(batch("v" + i + "a", "v" + i + "b"), i % 5 == 0 ? AckMode.LEADER : AckMode.QUORUM)
+            AppendResult r = leader.append(
+                            batch("v" + i + "a", "v" + i + "b"), i % 5 == 0 ? AckMode.LEADER : AckMode.QUORUM)
                     .get(10, TimeUnit.SECONDS);
             assertEquals(r.baseOffset() + 1, r.lastOffset());
             assertTrue(r.baseOffset() > previousLast, "offsets grow");
@@ -198,7 +202,8 @@ class ReplicationIT {
         assertTrue(leader.read(leader.highWatermark(), 100).isEmpty());
         ByteBuffer bad = batch("bad");
         bad.put(bad.limit() - 1, (byte) (bad.get(bad.limit() - 1) + 1));
-        ExecutionException e = assertThrows(ExecutionException.class, () -> leader.append(bad, AckMode.QUORUM).get());
+        ExecutionException e = assertThrows(ExecutionException.class, () -> leader.append(bad, AckMode.QUORUM)
+                .get());
         assertTrue(e.getCause() instanceof InvalidBatchException, e.getCause().toString());
     }
 
@@ -215,29 +220,33 @@ class ReplicationIT {
         List<Thread> writers = new ArrayList<>();
         for (int w = 0; w < 3; w++) {
             int writer = w;
-            Thread t = new Thread(() -> {
-                int seq = 0;
-                while (!stop.get()) {
-                    Optional<ReplicatedPartition> l = leaderOf(tp);
-                    if (l.isEmpty()) {
-                        LockSupport.parkNanos(2_000_000);
-                        continue;
-                    }
-                    String tag = "w" + writer + "-" + seq++;
-                    attempts.incrementAndGet();
-                    try {
-                        AppendResult r = l.get().append(batch(tag), AckMode.QUORUM).get(10, TimeUnit.SECONDS);
-                        acked.put(tag, r);
-                    } catch (ExecutionException | CompletionException e) {
-                        if (!(e.getCause() instanceof RetriableReplicationException)) {
-                            throw new AssertionError("unexpected failure", e);
+            Thread t = new Thread(
+                    () -> {
+                        int seq = 0;
+                        while (!stop.get()) {
+                            Optional<ReplicatedPartition> l = leaderOf(tp);
+                            if (l.isEmpty()) {
+                                LockSupport.parkNanos(2_000_000);
+                                continue;
+                            }
+                            String tag = "w" + writer + "-" + seq++;
+                            attempts.incrementAndGet();
+                            try {
+                                AppendResult r = l.get()
+                                        .append(batch(tag), AckMode.QUORUM)
+                                        .get(10, TimeUnit.SECONDS);
+                                acked.put(tag, r);
+                            } catch (ExecutionException | CompletionException e) {
+                                if (!(e.getCause() instanceof RetriableReplicationException)) {
+                                    throw new AssertionError("unexpected failure", e);
+                                }
+                                LockSupport.parkNanos(2_000_000);
+                            } catch (Exception e) {
+                                LockSupport.parkNanos(2_000_000);
+                            }
                         }
-                        LockSupport.parkNanos(2_000_000);
-                    } catch (Exception e) {
-                        LockSupport.parkNanos(2_000_000);
-                    }
-                }
-            }, "writer-" + w);
+                    },
+                    "writer-" + w);
             t.start();
             writers.add(t);
         }
@@ -269,7 +278,11 @@ class ReplicationIT {
                 survivors.add(h.partition(tp).orElseThrow());
             }
         }
-        long maxAcked = acked.values().stream().mapToLong(AppendResult::lastOffset).max().orElseThrow() + 1;
+        long maxAcked = acked.values().stream()
+                        .mapToLong(AppendResult::lastOffset)
+                        .max()
+                        .orElseThrow()
+                + 1;
         waitFor(() -> minHighWatermark(survivors) >= maxAcked, TIMEOUT, "survivors commit every acknowledged batch");
         long hw = minHighWatermark(survivors);
         assertIdentical(survivors, hw);
@@ -278,13 +291,15 @@ class ReplicationIT {
         // Restart the crashed broker on its data; it catches up and converges byte for byte.
         RaftHost restarted = RaftHost.start(victim, configs.get(victim));
         hosts.set(victim, restarted);
-        ReplicatedPartition back = restarted.openPartition(new PartitionSpec("load", 0, replicas, LogConfig.defaults(), FAST));
+        ReplicatedPartition back =
+                restarted.openPartition(new PartitionSpec("load", 0, replicas, LogConfig.defaults(), FAST));
         for (int i = 0; i < 3; i++) {
             if (i != victim) {
                 hosts.get(i).faults().unblock(replicas.get(victim));
             }
         }
-        AppendResult after = awaitLeader(tp).append(batch("after-restart"), AckMode.QUORUM).get(10, TimeUnit.SECONDS);
+        AppendResult after =
+                awaitLeader(tp).append(batch("after-restart"), AckMode.QUORUM).get(10, TimeUnit.SECONDS);
         List<ReplicatedPartition> all = List.of(
                 hosts.get(0).partition(tp).orElseThrow(),
                 hosts.get(1).partition(tp).orElseThrow(),
@@ -293,7 +308,8 @@ class ReplicationIT {
         long common = minHighWatermark(all);
         assertIdentical(all, common);
         assertAcknowledgedPresentOnce(readAll(back, 0, common), acked);
-        System.out.printf("acked %d of %d attempts; crashed broker %d; common high watermark %d%n",
+        System.out.printf(
+                "acked %d of %d attempts; crashed broker %d; common high watermark %d%n",
                 acked.size(), attempts.get(), victim, common);
     }
 
@@ -303,8 +319,11 @@ class ReplicationIT {
         vals.values().forEach(v -> count.merge(v, 1, Integer::sum));
         synchronized (acked) {
             for (Map.Entry<String, AppendResult> e : acked.entrySet()) {
-                assertEquals(e.getKey(), vals.get(e.getValue().baseOffset()),
-                        "acknowledged batch " + e.getKey() + " at offset " + e.getValue().baseOffset());
+                assertEquals(
+                        e.getKey(),
+                        vals.get(e.getValue().baseOffset()),
+                        "acknowledged batch " + e.getKey() + " at offset "
+                                + e.getValue().baseOffset());
                 assertEquals(1, count.get(e.getKey()), "batch " + e.getKey() + " stored once");
             }
         }
@@ -350,7 +369,9 @@ class ReplicationIT {
         waitFor(() -> old.highWatermark() > majority.lastOffset(), TIMEOUT, "the old leader rejoins and catches up");
         for (java.util.concurrent.CompletableFuture<AppendResult> f : stranded) {
             ExecutionException e = assertThrows(ExecutionException.class, () -> f.get(10, TimeUnit.SECONDS));
-            assertTrue(e.getCause() instanceof RetriableReplicationException, e.getCause().toString());
+            assertTrue(
+                    e.getCause() instanceof RetriableReplicationException,
+                    e.getCause().toString());
         }
         long hw = minHighWatermark(ps);
         assertIdentical(ps, hw);
@@ -362,7 +383,8 @@ class ReplicationIT {
     @Test
     void followerFarBehindCatchesUpThroughASnapshotAfterRetention() throws Exception {
         startHosts();
-        LogConfig small = LogConfig.builder().segmentBytes(4096).retentionBytes(16 * 1024).build();
+        LogConfig small =
+                LogConfig.builder().segmentBytes(4096).retentionBytes(16 * 1024).build();
         List<ReplicatedPartition> ps = open("snap", small);
         TopicPartition tp = new TopicPartition("snap", 0);
         ReplicatedPartition leader = awaitLeader(tp);
@@ -370,7 +392,12 @@ class ReplicationIT {
         waitFor(() -> minHighWatermark(ps) > 0, TIMEOUT, "all replicas have the first batch");
 
         // Take a follower down; the others move far ahead and retention drops what it would need.
-        int lagging = ps.stream().filter(p -> !p.isLeader()).findFirst().orElseThrow().self().brokerId();
+        int lagging = ps.stream()
+                .filter(p -> !p.isLeader())
+                .findFirst()
+                .orElseThrow()
+                .self()
+                .brokerId();
         for (int i = 0; i < 3; i++) {
             if (i != lagging) {
                 hosts.get(i).faults().block(replicas.get(lagging));
@@ -382,7 +409,8 @@ class ReplicationIT {
         String pad = "x".repeat(300);
         for (int round = 0; round < 3; round++) {
             for (int i = 0; i < 150; i++) {
-                leader.append(batch("r" + round + "-" + i + pad), AckMode.QUORUM).get(10, TimeUnit.SECONDS);
+                leader.append(batch("r" + round + "-" + i + pad), AckMode.QUORUM)
+                        .get(10, TimeUnit.SECONDS);
             }
             leader.snapshot().get(10, TimeUnit.SECONDS);
         }
