@@ -1,0 +1,233 @@
+package io.sluice.broker;
+
+import io.grpc.ManagedChannel;
+import io.grpc.StatusRuntimeException;
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthCheckResponse;
+import io.grpc.health.v1.HealthGrpc;
+import io.grpc.netty.NettyChannelBuilder;
+import io.sluice.broker.internal.NodeBackend;
+import io.sluice.proto.v1.AdminServiceGrpc;
+import io.sluice.proto.v1.DescribeClusterRequest;
+import io.sluice.replication.node.ReplicationNode;
+import io.sluice.replication.node.ReplicationNodeConfig;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The broker process: {@code sluice-broker --config FILE [--set key=value]...}. Starts the replication node and the
+ * gRPC server, reports SERVING on the health service once the broker has joined the cluster, and on SIGTERM stops
+ * accepting calls, hands leadership over (closing the node) and exits. {@code sluice-broker --check-ready HOST:PORT}
+ * exits 0 when that broker is SERVING and knows a controller leader, 1 otherwise (used by deploy/local/cluster.sh).
+ *
+ * <p>Configuration errors print one line on stderr and exit 1. A running broker is thread-safe; {@link #close()} is
+ * idempotent.
+ */
+public final class SluiceBroker implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(SluiceBroker.class);
+    private static final String USAGE =
+            "usage: sluice-broker [--config FILE] [--set key=value]... | sluice-broker --check-ready HOST:PORT";
+
+    private final BrokerConfig config;
+    private final ReplicationNode node;
+    private final BrokerServer server;
+    private final CountDownLatch stopped = new CountDownLatch(1);
+    private volatile boolean closed;
+
+    private SluiceBroker(BrokerConfig config, ReplicationNode node, BrokerServer server) {
+        this.config = config;
+        this.node = node;
+        this.server = server;
+    }
+
+    /** Starts a broker and returns once its servers are bound; readiness follows asynchronously. */
+    public static SluiceBroker start(BrokerConfig config) throws IOException {
+        Files.createDirectories(config.dataDir());
+        // Bind gRPC first so that the node registers the real port (grpc.port=0 picks one).
+        NodeBackend backend = new NodeBackend();
+        BrokerServer server = new BrokerServer(config, backend).start();
+        ReplicationNode node;
+        try {
+            node = ReplicationNode.start(config.replicationNodeConfig()
+                    .with(ReplicationNodeConfig.GRPC_PORT, Integer.toString(server.port())));
+        } catch (IOException | RuntimeException e) {
+            try {
+                server.close();
+            } catch (InterruptedException ie) {
+                Thread.currentThread().interrupt();
+            }
+            throw e;
+        }
+        backend.attach(node);
+        SluiceBroker b = new SluiceBroker(config, node, server);
+        Thread t = new Thread(() -> b.awaitReady(backend), "sluice-readiness");
+        t.setDaemon(true);
+        t.start();
+        return b;
+    }
+
+    private void awaitReady(NodeBackend backend) {
+        // The node exposes no readiness event: poll, with a short period, only until the broker first joins.
+        while (!closed) {
+            if (backend.isReady()) {
+                server.markServing();
+                LOG.info(
+                        "broker {} is ready: gRPC on {}:{}, Raft on {}, controller is broker {}",
+                        config.brokerId(),
+                        config.host(),
+                        server.port(),
+                        node.brokerInfo().raftAddress(),
+                        backend.metadata().controllerId().orElse(-1));
+                return;
+            }
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    public int grpcPort() {
+        return server.port();
+    }
+
+    public ReplicationNode node() {
+        return node;
+    }
+
+    public BrokerServer server() {
+        return server;
+    }
+
+    /** Graceful stop: stop accepting calls, hand leadership over, then stop serving. Idempotent. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        LOG.info("broker {} shutting down", config.brokerId());
+        server.stopAccepting();
+        node.close();
+        try {
+            server.close();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        LOG.info("broker {} stopped", config.brokerId());
+        stopped.countDown();
+    }
+
+    /** Abrupt stop for tests: like a crash, nothing handed over. */
+    public void halt() {
+        closed = true;
+        node.halt();
+        server.stopAccepting();
+        try {
+            server.awaitTermination(0);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        stopped.countDown();
+    }
+
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    static int run(String[] args) {
+        Map<String, String> sets = new LinkedHashMap<>();
+        Path configFile = null;
+        String checkReady = null;
+        try {
+            for (int i = 0; i < args.length; i++) {
+                String a = args[i];
+                switch (a) {
+                    case "--config" -> configFile = Path.of(value(args, ++i, a));
+                    case "--set" -> {
+                        String kv = value(args, ++i, a);
+                        int eq = kv.indexOf('=');
+                        if (eq <= 0) {
+                            throw new ConfigException("--set expects key=value, got '" + kv + "'");
+                        }
+                        sets.put(kv.substring(0, eq).trim(), kv.substring(eq + 1));
+                    }
+                    case "--check-ready" -> checkReady = value(args, ++i, a);
+                    case "-h", "--help" -> {
+                        System.out.println(USAGE);
+                        return 0;
+                    }
+                    default -> throw new ConfigException("unknown argument '" + a + "'; " + USAGE);
+                }
+            }
+            if (checkReady != null) {
+                return checkReady(checkReady, Duration.ofSeconds(2)) ? 0 : 1;
+            }
+            BrokerConfig config = BrokerConfig.resolve(
+                    configFile == null ? Map.of() : BrokerConfig.readFile(configFile), System.getenv(), sets);
+            SluiceBroker broker = start(config);
+            Runtime.getRuntime().addShutdownHook(new Thread(broker::close, "sluice-shutdown"));
+            broker.stopped.await();
+            return 0;
+        } catch (ConfigException e) {
+            System.err.println("sluice-broker: " + e.getMessage());
+            return 1;
+        } catch (IOException e) {
+            System.err.println("sluice-broker: cannot start: " + e.getMessage());
+            LOG.error("startup failed", e);
+            return 1;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return 1;
+        } catch (RuntimeException e) {
+            LOG.error("startup failed", e);
+            System.err.println("sluice-broker: cannot start: " + e);
+            return 1;
+        }
+    }
+
+    private static String value(String[] args, int i, String flag) {
+        if (i >= args.length) {
+            throw new ConfigException(flag + " needs a value; " + USAGE);
+        }
+        return args[i];
+    }
+
+    /** Whether the broker at {@code hostPort} reports SERVING and names a controller leader. */
+    static boolean checkReady(String hostPort, Duration timeout) {
+        int colon = hostPort.lastIndexOf(':');
+        if (colon <= 0) {
+            throw new ConfigException("--check-ready expects HOST:PORT, got '" + hostPort + "'");
+        }
+        ManagedChannel ch = NettyChannelBuilder.forAddress(
+                        hostPort.substring(0, colon), Integer.parseInt(hostPort.substring(colon + 1)))
+                .usePlaintext()
+                .build();
+        try {
+            HealthCheckResponse h = HealthGrpc.newBlockingStub(ch)
+                    .withDeadlineAfter(timeout.toMillis(), TimeUnit.MILLISECONDS)
+                    .check(HealthCheckRequest.getDefaultInstance());
+            if (h.getStatus() != HealthCheckResponse.ServingStatus.SERVING) {
+                return false;
+            }
+            return AdminServiceGrpc.newBlockingStub(ch)
+                    .withDeadlineAfter(timeout.toMillis(), TimeUnit.MILLISECONDS)
+                    .describeCluster(DescribeClusterRequest.getDefaultInstance())
+                    .hasControllerId();
+        } catch (StatusRuntimeException | NumberFormatException e) {
+            return false;
+        } finally {
+            ch.shutdownNow();
+        }
+    }
+}
