@@ -9,6 +9,7 @@ import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import io.sluice.broker.internal.AdminServiceImpl;
 import io.sluice.broker.internal.BrokerBackend;
+import io.sluice.broker.internal.BrokerServices;
 import io.sluice.broker.internal.ErrorMappingInterceptor;
 import io.sluice.broker.internal.FetchServiceImpl;
 import io.sluice.broker.internal.ProduceServiceImpl;
@@ -80,7 +81,7 @@ public final class BrokerServer implements AutoCloseable {
                 .permitKeepAliveWithoutCalls(true);
         ErrorMappingInterceptor interceptor = new ErrorMappingInterceptor();
         for (BindableService s : services) {
-            b.addService(ServerInterceptors.intercept(s, interceptor));
+            b.addService(BrokerServices.rejectMalformed(ServerInterceptors.intercept(s, interceptor)));
         }
         b.addService(health.getHealthService());
         b.addService(ProtoReflectionServiceV1.newInstance());
