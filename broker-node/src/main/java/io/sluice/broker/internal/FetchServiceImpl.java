@@ -1,6 +1,6 @@
 package io.sluice.broker.internal;
 
-import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import io.sluice.logstore.LogReadResult;
@@ -255,10 +255,11 @@ public final class FetchServiceImpl extends FetchServiceGrpc.FetchServiceImplBas
                 if (r.isEmpty()) {
                     return;
                 }
+                // The log hands over a buffer it never touches again, so it is sent without a copy.
                 FetchResponse resp = FetchResponse.newBuilder()
                         .setTopic(h.topic())
                         .setPartition(h.partition())
-                        .setRecords(ByteString.copyFrom(r.records()))
+                        .setRecords(UnsafeByteOperations.unsafeWrap(r.records()))
                         .setHighWatermark(h.highWatermark())
                         .setLogStartOffset(r.logStartOffset())
                         .setNextOffset(r.nextOffset())

@@ -339,6 +339,43 @@ class HandlerTest {
     }
 
     @Test
+    void inflightLimitStopsReadingTheStreamUntilResponsesAreSent() throws Exception {
+        InMemoryPartition p = backend.local("t", 0);
+        p.setAutoCommit(false);
+        LinkedBlockingQueue<Object> q = new LinkedBlockingQueue<>();
+        StreamObserver<ProduceRequest> s = ProduceServiceGrpc.newStub(channel).produce(collect(q));
+        for (int i = 1; i <= 20; i++) {
+            s.onNext(req(i, "t", 0, batch(1, 1, 1)));
+        }
+        // The handler was built with an in-flight limit of 8: it reads 8 requests, then stops reading.
+        TestUtil.waitFor(() -> p.appendCount() == 8, Duration.ofSeconds(5), "8 requests admitted");
+        long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(300);
+        while (System.nanoTime() < until) {
+            assertEquals(8, p.appendCount(), "no request beyond the in-flight limit is read");
+            Thread.yield();
+        }
+        p.setAutoCommit(true);
+        p.commitAll();
+        s.onCompleted();
+        List<Long> ids = new ArrayList<>();
+        while (true) {
+            Object o = q.poll(10, TimeUnit.SECONDS);
+            assertNotNull(o, "timed out; got " + ids);
+            if (o instanceof ProduceResponse r) {
+                assertFalse(r.hasError());
+                ids.add(r.getRequestId());
+            } else {
+                assertEquals("done", o);
+                break;
+            }
+        }
+        assertEquals(20, ids.size());
+        for (int i = 0; i < 20; i++) {
+            assertEquals(i + 1, ids.get(i), "responses of one partition in request order");
+        }
+    }
+
+    @Test
     void duplicateInflightRequestIdFailsTheStream() throws Exception {
         InMemoryPartition p = backend.local("t", 0);
         p.setAutoCommit(false);

@@ -27,6 +27,8 @@ final class InMemoryPartition implements PartitionHandle {
     private volatile boolean leader = true;
     private volatile OptionalInt leaderId;
     private volatile boolean autoCommit = true;
+    private final List<CompletableFuture<AppendResult>> pending = new ArrayList<>();
+    private final List<AppendResult> pendingResults = new ArrayList<>();
 
     InMemoryPartition(String topic, int partition, int selfId) {
         this.topic = topic;
@@ -45,10 +47,24 @@ final class InMemoryPartition implements PartitionHandle {
     }
 
     void commitAll() {
+        List<CompletableFuture<AppendResult>> done;
+        List<AppendResult> results;
         synchronized (this) {
             hw = logEnd;
+            done = new ArrayList<>(pending);
+            results = new ArrayList<>(pendingResults);
+            pending.clear();
+            pendingResults.clear();
+        }
+        for (int i = 0; i < done.size(); i++) {
+            done.get(i).complete(results.get(i));
         }
         listeners.forEach(Runnable::run);
+    }
+
+    /** Appends so far, committed or not. */
+    synchronized int appendCount() {
+        return batches.size();
     }
 
     int listenerCount() {
@@ -82,19 +98,21 @@ final class InMemoryPartition implements PartitionHandle {
 
     @Override
     public CompletableFuture<AppendResult> append(ByteBuffer batch, boolean quorum) {
-        AppendResult r;
+        CompletableFuture<AppendResult> f = new CompletableFuture<>();
         synchronized (this) {
             RecordBatch.stampBaseOffset(batch, 0, logEnd);
             RecordBatch b = RecordBatch.wrap(batch);
-            r = new AppendResult(logEnd, logEnd + b.lastOffsetDelta());
+            AppendResult r = new AppendResult(logEnd, logEnd + b.lastOffsetDelta());
             batches.add(batch);
             bases.add(logEnd);
             logEnd = r.lastOffset() + 1;
+            pending.add(f);
+            pendingResults.add(r);
         }
         if (autoCommit) {
             commitAll();
         }
-        return CompletableFuture.completedFuture(r);
+        return f;
     }
 
     @Override
