@@ -40,6 +40,12 @@ public interface NetworkFaults {
     /** The endpoints currently blocked. */
     Set<String> blocked();
 
+    /**
+     * Whether traffic from {@code hostPort} is dropped (also accepts a JRaft peer id {@code host:port:index}). Code
+     * that sends its own requests to peers uses it to fail them while the link is cut.
+     */
+    boolean isBlocked(String hostPort);
+
     /** Requests dropped so far (for tests that want to see the fault bite). */
     long droppedRequests();
 }

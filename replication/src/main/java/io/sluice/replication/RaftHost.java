@@ -4,6 +4,7 @@ import io.sluice.replication.internal.RaftHostImpl;
 import java.io.IOException;
 import java.util.Collection;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * The replication runtime of one broker: the shared Raft RPC server (one port for all Raft groups), shared timers and
@@ -48,6 +49,12 @@ public interface RaftHost extends AutoCloseable {
 
     /** Every open replica. */
     Collection<ReplicatedPartition> partitions();
+
+    /**
+     * The partitions that have a data directory under {@link ReplicationConfig#dataDir()}, open or not: lets a
+     * reconciler find replicas of partitions that no longer belong here (e.g. deleted while the broker was down).
+     */
+    Set<TopicPartition> partitionsOnDisk() throws IOException;
 
     /**
      * Stops the local replica of {@code partition} (handing its leadership over first when it leads), keeping its data.

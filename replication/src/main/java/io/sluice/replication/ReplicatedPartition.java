@@ -84,6 +84,12 @@ public interface ReplicatedPartition {
     /** The first committed offset whose record timestamp is {@code >= timestampMs}; empty if there is none. */
     OptionalLong offsetForTimestamp(long timestampMs);
 
+    /**
+     * Like {@link #offsetForTimestamp} but also returns the found record's timestamp (decodes the one batch holding
+     * it).
+     */
+    Optional<TimestampedOffset> offsetAndTimestampFor(long timestampMs);
+
     void addListener(PartitionListener listener);
 
     void removeListener(PartitionListener listener);

@@ -42,7 +42,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ReplicationIT {
     private static final Duration TIMEOUT = Duration.ofSeconds(30);
-    private static final RaftGroupOptions FAST = new RaftGroupOptions(400, 0);
+    // JRaft's default; shorter timeouts make leaders step down spuriously on a busy 2-core machine.
+    private static final RaftGroupOptions GROUP_OPTIONS = new RaftGroupOptions(1000, 0);
 
     @TempDir
     Path dir;
@@ -75,7 +76,7 @@ class ReplicationIT {
     private List<ReplicatedPartition> open(String topic, LogConfig logConfig) {
         List<ReplicatedPartition> out = new ArrayList<>();
         for (RaftHost h : hosts) {
-            out.add(h.openPartition(new PartitionSpec(topic, 0, replicas, logConfig, FAST)));
+            out.add(h.openPartition(new PartitionSpec(topic, 0, replicas, logConfig, GROUP_OPTIONS)));
         }
         return out;
     }
@@ -205,6 +206,26 @@ class ReplicationIT {
         ExecutionException e = assertThrows(ExecutionException.class, () -> leader.append(bad, AckMode.QUORUM)
                 .get());
         assertTrue(e.getCause() instanceof InvalidBatchException, e.getCause().toString());
+
+        // Timestamp lookups are bounded by the high watermark and return the record's own timestamp.
+        long firstTs = RecordBatch.wrap(leader.read(0, 1 << 20).records()).firstTimestamp();
+        Optional<TimestampedOffset> found = leader.offsetAndTimestampFor(0);
+        assertTrue(found.isPresent());
+        assertTrue(found.get().timestamp() >= firstTs - 1);
+        assertTrue(leader.offsetAndTimestampFor(Long.MAX_VALUE).isEmpty());
+
+        // Topic names that are not valid JRaft group ids as they are still work; directories are found on disk.
+        List<ReplicatedPartition> internal = new ArrayList<>();
+        for (RaftHost h : hosts) {
+            internal.add(h.openPartition(
+                    new PartitionSpec("__offsets.v2", 0, replicas, LogConfig.defaults(), GROUP_OPTIONS)));
+        }
+        TopicPartition offsets = new TopicPartition("__offsets.v2", 0);
+        AppendResult r = awaitLeader(offsets).append(batch("o"), AckMode.QUORUM).get(10, TimeUnit.SECONDS);
+        waitFor(() -> minHighWatermark(internal) > r.lastOffset(), TIMEOUT, "the internal topic replicates");
+        assertEquals(java.util.Set.of(tp, offsets), hosts.get(0).partitionsOnDisk());
+        hosts.get(0).deletePartition(offsets);
+        assertEquals(java.util.Set.of(tp), hosts.get(0).partitionsOnDisk());
     }
 
     @Test
@@ -292,7 +313,7 @@ class ReplicationIT {
         RaftHost restarted = RaftHost.start(victim, configs.get(victim));
         hosts.set(victim, restarted);
         ReplicatedPartition back =
-                restarted.openPartition(new PartitionSpec("load", 0, replicas, LogConfig.defaults(), FAST));
+                restarted.openPartition(new PartitionSpec("load", 0, replicas, LogConfig.defaults(), GROUP_OPTIONS));
         for (int i = 0; i < 3; i++) {
             if (i != victim) {
                 hosts.get(i).faults().unblock(replicas.get(victim));
@@ -419,7 +440,8 @@ class ReplicationIT {
 
         RaftHost restarted = RaftHost.start(lagging, configs.get(lagging));
         hosts.set(lagging, restarted);
-        ReplicatedPartition back = restarted.openPartition(new PartitionSpec("snap", 0, replicas, small, FAST));
+        ReplicatedPartition back =
+                restarted.openPartition(new PartitionSpec("snap", 0, replicas, small, GROUP_OPTIONS));
         for (int i = 0; i < 3; i++) {
             if (i != lagging) {
                 hosts.get(i).faults().unblock(replicas.get(lagging));

@@ -39,9 +39,11 @@ public final class ConfigurationCodec {
 
     /** The payload for {@code entry}'s membership. */
     public static byte[] encode(LogEntry entry) {
-        List<List<PeerId>> lists =
-                List.of(nonNull(entry.getPeers()), nonNull(entry.getOldPeers()), nonNull(entry.getLearners()),
-                        nonNull(entry.getOldLearners()));
+        List<List<PeerId>> lists = List.of(
+                nonNull(entry.getPeers()),
+                nonNull(entry.getOldPeers()),
+                nonNull(entry.getLearners()),
+                nonNull(entry.getOldLearners()));
         int size = 1;
         for (List<PeerId> list : lists) {
             size += 4;

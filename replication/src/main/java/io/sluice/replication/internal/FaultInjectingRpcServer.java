@@ -162,6 +162,11 @@ final class FaultInjectingRpcServer implements RpcServer, NetworkFaults {
     }
 
     @Override
+    public boolean isBlocked(String hostPort) {
+        return dropAll || blocked.contains(hostPort(hostPort));
+    }
+
+    @Override
     public long droppedRequests() {
         return dropped.get();
     }

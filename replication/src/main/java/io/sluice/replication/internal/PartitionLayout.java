@@ -27,7 +27,7 @@ import java.nio.file.StandardCopyOption;
 record PartitionLayout(Path root) {
 
     static PartitionLayout of(Path dataDir, TopicPartition tp) {
-        return new PartitionLayout(dataDir.resolve(tp.groupId()));
+        return new PartitionLayout(dataDir.resolve(tp.dirName()));
     }
 
     Path logDir() {

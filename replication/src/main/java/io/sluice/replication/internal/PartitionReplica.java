@@ -12,7 +12,9 @@ import io.sluice.logstore.LogReadResult;
 import io.sluice.logstore.OffsetOutOfRangeException;
 import io.sluice.logstore.record.BatchHeader;
 import io.sluice.logstore.record.CorruptRecordException;
+import io.sluice.logstore.record.Record;
 import io.sluice.logstore.record.RecordBatch;
+import io.sluice.logstore.record.RecordBatches;
 import io.sluice.replication.AckMode;
 import io.sluice.replication.AppendResult;
 import io.sluice.replication.InvalidBatchException;
@@ -24,6 +26,7 @@ import io.sluice.replication.ReplicaFailedException;
 import io.sluice.replication.ReplicaId;
 import io.sluice.replication.ReplicatedPartition;
 import io.sluice.replication.RetriableReplicationException;
+import io.sluice.replication.TimestampedOffset;
 import io.sluice.replication.TopicPartition;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -83,6 +86,7 @@ final class PartitionReplica implements ReplicatedPartition, SegmentLogStorage.L
     private volatile long leaderTerm = -1;
     /** The term this replica led last (for messages after {@link #leaderTerm} was cleared). */
     private volatile long lastLeaderTerm = -1;
+
     private volatile long term;
     private volatile List<ReplicaId> replicas;
     private volatile CompletableFuture<Void> leadershipLost = new CompletableFuture<>();
@@ -270,10 +274,40 @@ final class PartitionReplica implements ReplicatedPartition, SegmentLogStorage.L
 
     @Override
     public OptionalLong offsetForTimestamp(long timestampMs) {
+        return offsetAndTimestampFor(timestampMs)
+                .map(t -> OptionalLong.of(t.offset()))
+                .orElse(OptionalLong.empty());
+    }
+
+    @Override
+    public Optional<TimestampedOffset> offsetAndTimestampFor(long timestampMs) {
         checkReadable();
         long hw = highWatermark.get();
-        OptionalLong found = storage.withLog(l -> l.offsetForTimestamp(timestampMs));
-        return found.isPresent() && found.getAsLong() < hw ? found : OptionalLong.empty();
+        OptionalLong start = storage.withLog(l -> l.offsetForTimestamp(timestampMs));
+        if (start.isEmpty() || start.getAsLong() >= hw) {
+            return Optional.empty();
+        }
+        // The log's time index also covers control batches (timestamp 0): scan on to the first data record.
+        long offset = start.getAsLong();
+        while (offset < hw) {
+            LogReadResult r = read(offset, 64 * 1024);
+            if (r.isEmpty()) {
+                break;
+            }
+            for (java.util.Iterator<RecordBatch> it = RecordBatches.iterate(r.records()); it.hasNext(); ) {
+                RecordBatch b = it.next();
+                if (b.isControl() || b.lastOffset() < offset || b.maxTimestamp() < timestampMs) {
+                    continue;
+                }
+                for (Record rec : b) {
+                    if (rec.offset() >= offset && rec.offset() < hw && rec.timestamp() >= timestampMs) {
+                        return Optional.of(new TimestampedOffset(rec.offset(), rec.timestamp()));
+                    }
+                }
+            }
+            offset = r.nextOffset();
+        }
+        return Optional.empty();
     }
 
     @Override
@@ -312,7 +346,8 @@ final class PartitionReplica implements ReplicatedPartition, SegmentLogStorage.L
             if (newReplicas.isEmpty()) {
                 throw new IllegalArgumentException("a partition needs at least one replica");
             }
-            List<PeerId> peers = newReplicas.stream().map(PartitionReplica::toPeer).toList();
+            List<PeerId> peers =
+                    newReplicas.stream().map(PartitionReplica::toPeer).toList();
             LOG.info("{}: changing replicas to {}", name, newReplicas);
             node.changePeers(new Configuration(peers), st -> complete(f, st));
         } catch (RuntimeException e) {
@@ -363,7 +398,8 @@ final class PartitionReplica implements ReplicatedPartition, SegmentLogStorage.L
         if (fsm == null || storage == null) {
             return;
         }
-        long candidate = Math.min(committedEndOffset(), storage.durablePosition().endOffset());
+        long candidate =
+                Math.min(committedEndOffset(), storage.durablePosition().endOffset());
         long prev;
         do {
             prev = highWatermark.get();
@@ -391,7 +427,10 @@ final class PartitionReplica implements ReplicatedPartition, SegmentLogStorage.L
                 if (p != null) {
                     // This thread stamped the header while appending: the numbers are there.
                     RecordBatch b = RecordBatch.wrap(e.getData());
-                    p.durableOnLeader(new AppendResult(b.baseOffset(), b.lastOffset(), e.getId().getTerm(),
+                    p.durableOnLeader(new AppendResult(
+                            b.baseOffset(),
+                            b.lastOffset(),
+                            e.getId().getTerm(),
                             e.getId().getIndex()));
                 }
             }
@@ -424,9 +463,8 @@ final class PartitionReplica implements ReplicatedPartition, SegmentLogStorage.L
 
     void onFollowing(PeerId leaderPeer, long newTerm) {
         term = Math.max(term, newTerm);
-        Optional<ReplicaId> l = leaderPeer == null || leaderPeer.isEmpty()
-                ? Optional.empty()
-                : Optional.of(toReplica(leaderPeer));
+        Optional<ReplicaId> l =
+                leaderPeer == null || leaderPeer.isEmpty() ? Optional.empty() : Optional.of(toReplica(leaderPeer));
         if (l.isPresent()) {
             LOG.info("{}: following {} in term {}", name, l.get(), newTerm);
         } else {
@@ -526,12 +564,20 @@ final class PartitionReplica implements ReplicatedPartition, SegmentLogStorage.L
         RaftError err = st.getRaftError();
         String msg = st.getErrorMsg() == null ? "" : st.getErrorMsg();
         return switch (err) {
-            case EBUSY -> msg.contains("transferring")
-                    ? new NotLeaderException(tp, leader(), msg)
-                    : new OverloadedException(tp + ": " + msg);
-            case EPERM, ESTOP, ESHUTDOWN, ENODESHUTDOWN, ELEADERREMOVED, ENEWLEADER, ETRANSFERLEADERSHIP,
-                    EHIGHERTERMREQUEST, EHIGHERTERMRESPONSE, ELEADERCONFLICT -> new NotLeaderException(
-                    tp, leader(), msg);
+            case EBUSY ->
+                msg.contains("transferring")
+                        ? new NotLeaderException(tp, leader(), msg)
+                        : new OverloadedException(tp + ": " + msg);
+            case EPERM,
+                    ESTOP,
+                    ESHUTDOWN,
+                    ENODESHUTDOWN,
+                    ELEADERREMOVED,
+                    ENEWLEADER,
+                    ETRANSFERLEADERSHIP,
+                    EHIGHERTERMREQUEST,
+                    EHIGHERTERMRESPONSE,
+                    ELEADERCONFLICT -> new NotLeaderException(tp, leader(), msg);
             default -> new RetriableReplicationException(tp + ": Raft failed the operation: " + st);
         };
     }

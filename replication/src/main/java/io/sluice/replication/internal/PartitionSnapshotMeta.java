@@ -37,14 +37,18 @@ record PartitionSnapshotMeta(long lastIncludedIndex, long lastIncludedTerm, long
 
     PartitionSnapshotMeta {
         if (lastIncludedIndex < 0 || lastIncludedTerm < 0 || endOffset < 0) {
-            throw new IllegalArgumentException("invalid snapshot meta " + lastIncludedIndex + "/" + lastIncludedTerm
-                    + "/" + endOffset);
+            throw new IllegalArgumentException(
+                    "invalid snapshot meta " + lastIncludedIndex + "/" + lastIncludedTerm + "/" + endOffset);
         }
     }
 
     byte[] encode() {
         ByteBuffer buf = ByteBuffer.allocate(SIZE);
-        buf.putInt(MAGIC).put(VERSION).putLong(lastIncludedIndex).putLong(lastIncludedTerm).putLong(endOffset);
+        buf.putInt(MAGIC)
+                .put(VERSION)
+                .putLong(lastIncludedIndex)
+                .putLong(lastIncludedTerm)
+                .putLong(endOffset);
         CRC32C crc = new CRC32C();
         crc.update(buf.array(), 0, buf.position());
         buf.putInt((int) crc.getValue());

@@ -127,8 +127,7 @@ final class PartitionStateMachine extends StateMachineAdapter {
                     .whenCompleteAsync(
                             (ok, err) -> {
                                 if (err != null) {
-                                    done.run(new Status(
-                                            RaftError.EIO, "entry %d not durable locally: %s", index, err));
+                                    done.run(new Status(RaftError.EIO, "entry %d not durable locally: %s", index, err));
                                 } else {
                                     writeSnapshot(writer, done, meta);
                                 }
@@ -141,8 +140,10 @@ final class PartitionStateMachine extends StateMachineAdapter {
         try {
             OptionalLong term = storage.termOf(meta.lastIncludedIndex());
             OptionalLong end = storage.endOffsetOf(meta.lastIncludedIndex());
-            if (term.isEmpty() || term.getAsLong() != meta.lastIncludedTerm()
-                    || end.isEmpty() || end.getAsLong() != meta.endOffset()) {
+            if (term.isEmpty()
+                    || term.getAsLong() != meta.lastIncludedTerm()
+                    || end.isEmpty()
+                    || end.getAsLong() != meta.endOffset()) {
                 String msg = String.format(
                         "%s: the log disagrees with the applied state at entry %d: term %s vs %d, end offset %s vs %d",
                         replica.name(), meta.lastIncludedIndex(), term, meta.lastIncludedTerm(), end, meta.endOffset());
@@ -195,8 +196,12 @@ final class PartitionStateMachine extends StateMachineAdapter {
                     throw new IOException("local entry " + meta.lastIncludedIndex() + " ends at offset " + end
                             + " but the snapshot says " + meta.endOffset());
                 }
-                LOG.info("{}: loaded snapshot at entry {} (term {}, end offset {}); local log already holds it",
-                        replica.name(), meta.lastIncludedIndex(), meta.lastIncludedTerm(), meta.endOffset());
+                LOG.info(
+                        "{}: loaded snapshot at entry {} (term {}, end offset {}); local log already holds it",
+                        replica.name(),
+                        meta.lastIncludedIndex(),
+                        meta.lastIncludedTerm(),
+                        meta.endOffset());
             } else {
                 List<String> files = new ArrayList<>();
                 for (String f : reader.listFiles()) {

@@ -8,6 +8,7 @@ import com.alipay.sofa.jraft.entity.PeerId;
 import com.alipay.sofa.jraft.option.NodeOptions;
 import com.alipay.sofa.jraft.option.RaftOptions;
 import com.alipay.sofa.jraft.rpc.RaftRpcServerFactory;
+import com.alipay.sofa.jraft.rpc.RpcServer;
 import com.alipay.sofa.jraft.rpc.impl.BoltRpcServer;
 import com.alipay.sofa.jraft.util.Endpoint;
 import io.sluice.logstore.FsyncScheduler;
@@ -22,12 +23,15 @@ import io.sluice.replication.ReplicationException;
 import io.sluice.replication.TopicPartition;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
@@ -36,6 +40,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -51,6 +56,7 @@ public final class RaftHostImpl implements RaftHost {
     private static final Logger LOG = LoggerFactory.getLogger(RaftHostImpl.class);
     /** How often high watermarks are refreshed in case a commit of control entries only produced no callback. */
     private static final long HW_REFRESH_MS = 500;
+
     private static final String SOFA_LOG_DISABLE = "sofa.middleware.log.disable";
 
     static {
@@ -72,6 +78,7 @@ public final class RaftHostImpl implements RaftHost {
     private final ScheduledExecutorService housekeeping;
     private final Clock clock = Clock.systemUTC();
     private final Map<TopicPartition, PartitionReplica> partitions = new ConcurrentHashMap<>();
+    private final List<Node> otherGroups = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final Object lifecycle = new Object();
     private volatile boolean closed;
 
@@ -146,7 +153,8 @@ public final class RaftHostImpl implements RaftHost {
                     .orElseThrow(() -> new IllegalArgumentException(
                             "replica set " + spec.replicas() + " of " + tp + " does not contain " + self));
             if (me.brokerId() != brokerId) {
-                throw new IllegalArgumentException("replica " + me + " of " + tp + " has another broker id than " + self);
+                throw new IllegalArgumentException(
+                        "replica " + me + " of " + tp + " has another broker id than " + self);
             }
             PartitionReplica replica = new PartitionReplica(tp, self, spec.replicas(), config.maxInflightProposals());
             PartitionLayout layout = PartitionLayout.of(config.dataDir(), tp);
@@ -157,8 +165,7 @@ public final class RaftHostImpl implements RaftHost {
             try {
                 layout.create();
                 NodeOptions opts = nodeOptions(spec, layout, storage, fsm);
-                Node node = RaftServiceFactory.createAndInitRaftNode(
-                        tp.groupId(), PartitionReplica.toPeer(self), opts);
+                Node node = RaftServiceFactory.createAndInitRaftNode(tp.groupId(), PartitionReplica.toPeer(self), opts);
                 replica.started(node);
             } catch (IOException | RuntimeException e) {
                 storage.shutdown();
@@ -174,7 +181,7 @@ public final class RaftHostImpl implements RaftHost {
             PartitionSpec spec, PartitionLayout layout, SegmentLogStorage storage, PartitionStateMachine fsm) {
         RaftGroupOptions g = spec.raftOptions();
         NodeOptions opts = new NodeOptions();
-        opts.setElectionTimeoutMs(g.electionTimeoutMs());
+        applySharedOptions(opts, g.electionTimeoutMs());
         opts.setSnapshotIntervalSecs(
                 g.snapshotIntervalMs() == 0 ? -1 : (int) Math.max(1, (g.snapshotIntervalMs() + 999) / 1000));
         List<PeerId> peers = new ArrayList<>();
@@ -185,23 +192,6 @@ public final class RaftHostImpl implements RaftHost {
         opts.setRaftMetaUri(layout.raftMetaDir().toString());
         opts.setSnapshotUri(layout.snapshotDir().toString());
         opts.setServiceFactory(new SluiceJRaftServiceFactory(storage));
-        opts.setSharedElectionTimer(true);
-        opts.setSharedVoteTimer(true);
-        opts.setSharedStepDownTimer(true);
-        opts.setSharedSnapshotTimer(true);
-        opts.setSharedTimerPool(true);
-        opts.setEnableMetrics(false);
-        // A request a cut link swallowed stalls a replicator's pipeline until this timeout (JRaft's default is 5 s);
-        // a peer silent for two election timeouts is gone anyway.
-        opts.setRpcDefaultTimeout(Math.max(1000, 2 * g.electionTimeoutMs()));
-        RaftOptions raft = new RaftOptions();
-        raft.setDisruptorBufferSize(config.disruptorBufferEntries());
-        raft.setMaxBodySize(config.appendMaxBytes());
-        raft.setMaxByteCountPerRpc(config.snapshotChunkBytes());
-        // Term and vote must survive a crash, or a node could vote twice in a term.
-        raft.setSyncMeta(true);
-        raft.setSync(true);
-        opts.setRaftOptions(raft);
         return opts;
     }
 
@@ -213,6 +203,98 @@ public final class RaftHostImpl implements RaftHost {
     @Override
     public Collection<ReplicatedPartition> partitions() {
         return List.copyOf(partitions.values());
+    }
+
+    @Override
+    public Set<TopicPartition> partitionsOnDisk() throws IOException {
+        Set<TopicPartition> out = new TreeSet<>(
+                java.util.Comparator.comparing(TopicPartition::topic).thenComparingInt(TopicPartition::partition));
+        try (Stream<Path> dirs = Files.list(config.dataDir())) {
+            for (Path d : (Iterable<Path>) dirs::iterator) {
+                if (!Files.isDirectory(d.resolve("log")) && !Files.isDirectory(d.resolve("log.install"))) {
+                    continue;
+                }
+                TopicPartition.fromDirName(d.getFileName().toString()).ifPresent(out::add);
+            }
+        }
+        return out;
+    }
+
+    // ------------------------------------------------------------------------------------------------ other groups
+
+    /**
+     * The broker's shared Raft RPC server (fault-injecting): other Raft groups of the broker (the metadata group) and
+     * their own request processors register here, so their traffic is subject to {@link #faults()} too.
+     */
+    public RpcServer rpcServer() {
+        return rpcServer;
+    }
+
+    /** The endpoint of the shared RPC server. */
+    public Endpoint endpoint() {
+        return endpoint;
+    }
+
+    /**
+     * Applies the host-wide JRaft settings every group of this broker should share: shared timers and timer pool,
+     * small disruptor rings, fsynced term/vote, and the RPC timeout derived from {@code electionTimeoutMs} (which it
+     * also sets).
+     */
+    public void applySharedOptions(NodeOptions opts, int electionTimeoutMs) {
+        opts.setElectionTimeoutMs(electionTimeoutMs);
+        opts.setSharedElectionTimer(true);
+        opts.setSharedVoteTimer(true);
+        opts.setSharedStepDownTimer(true);
+        opts.setSharedSnapshotTimer(true);
+        opts.setSharedTimerPool(true);
+        opts.setEnableMetrics(false);
+        // A request a cut link swallowed stalls a replicator's pipeline until this timeout (JRaft's default is 5 s);
+        // a peer silent for two election timeouts is gone anyway.
+        opts.setRpcDefaultTimeout(Math.max(1000, 2 * electionTimeoutMs));
+        RaftOptions raft = opts.getRaftOptions();
+        raft.setDisruptorBufferSize(config.disruptorBufferEntries());
+        raft.setMaxBodySize(config.appendMaxBytes());
+        raft.setMaxByteCountPerRpc(config.snapshotChunkBytes());
+        // Term and vote must survive a crash, or a node could vote twice in a term.
+        raft.setSyncMeta(true);
+        raft.setSync(true);
+    }
+
+    /**
+     * Starts another Raft group (e.g. the metadata controller's) on this host's shared RPC server, with this host's
+     * peer identity for {@code groupId}. The host stops it on {@link #close()} (after the partitions) and {@link
+     * #halt()}; stopping it earlier with {@link Node#shutdown} is fine.
+     *
+     * @param opts complete options (state machine, storage URIs, initial configuration); see {@link
+     *     #applySharedOptions}
+     */
+    public Node startGroup(String groupId, PeerId serverId, NodeOptions opts) {
+        synchronized (lifecycle) {
+            if (closed) {
+                throw new IllegalStateException("Raft host of broker " + brokerId + " is closed");
+            }
+            if (!serverId.getEndpoint().equals(endpoint)) {
+                throw new IllegalArgumentException(serverId + " is not on this host's endpoint " + endpoint);
+            }
+            Node node = RaftServiceFactory.createAndInitRaftNode(groupId, serverId, opts);
+            otherGroups.add(node);
+            LOG.info("broker {}: Raft group {} started as {}", brokerId, groupId, serverId);
+            return node;
+        }
+    }
+
+    private void stopOtherGroups() {
+        for (Node n : otherGroups) {
+            try {
+                n.shutdown();
+                n.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (RuntimeException e) {
+                LOG.warn("broker {}: error stopping Raft group {}", brokerId, n.getGroupId(), e);
+            }
+        }
+        otherGroups.clear();
     }
 
     @Override
@@ -234,7 +316,8 @@ public final class RaftHostImpl implements RaftHost {
             if (r != null) {
                 stop(r, false);
             }
-            DurableFiles.deleteRecursively(PartitionLayout.of(config.dataDir(), partition).root());
+            DurableFiles.deleteRecursively(
+                    PartitionLayout.of(config.dataDir(), partition).root());
             LOG.info("{}@{}: replica data deleted", partition, brokerId);
         }
     }
@@ -252,6 +335,7 @@ public final class RaftHostImpl implements RaftHost {
                 stop(r, false);
             }
             partitions.clear();
+            stopOtherGroups();
             shutdownShared();
             LOG.info("broker {}: Raft host closed", brokerId);
         }
@@ -273,6 +357,7 @@ public final class RaftHostImpl implements RaftHost {
                 stop(r, true);
             }
             partitions.clear();
+            stopOtherGroups();
             shutdownShared();
             LOG.info("broker {}: Raft host halted", brokerId);
         }
@@ -300,7 +385,9 @@ public final class RaftHostImpl implements RaftHost {
             CompletableFuture.allOf(waits.toArray(CompletableFuture[]::new))
                     .get(config.shutdownTransferTimeoutMs(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
-            LOG.warn("broker {}: leadership hand-over not finished after {} ms; stopping anyway", brokerId,
+            LOG.warn(
+                    "broker {}: leadership hand-over not finished after {} ms; stopping anyway",
+                    brokerId,
                     config.shutdownTransferTimeoutMs());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -111,7 +111,11 @@ public final class SegmentLogStorage implements LogStorage {
      * @param listener told about appends and other changes (on the mutating thread)
      */
     public SegmentLogStorage(
-            String name, PartitionLayout layout, LogConfig config, FsyncScheduler fsync, Clock clock,
+            String name,
+            PartitionLayout layout,
+            LogConfig config,
+            FsyncScheduler fsync,
+            Clock clock,
             Listener listener) {
         this.name = name;
         this.layout = layout;
@@ -273,7 +277,10 @@ public final class SegmentLogStorage implements LogStorage {
             for (int i = 0; i < entries.size(); i++) {
                 LogEntry e = entries.get(i);
                 if (e.getId().getIndex() != expected + i) {
-                    LOG.error("{}: entries to append are not contiguous at index {}", name, e.getId().getIndex());
+                    LOG.error(
+                            "{}: entries to append are not contiguous at index {}",
+                            name,
+                            e.getId().getIndex());
                     return 0;
                 }
                 batches.add(toBatch(e));
@@ -286,7 +293,8 @@ public final class SegmentLogStorage implements LogStorage {
                 synchronized (this) {
                     for (LogEntry e : entries) {
                         if (e.getType() == EntryType.ENTRY_TYPE_CONFIGURATION) {
-                            configurationIndex.put(e.getId().getIndex(), e.getId().getTerm());
+                            configurationIndex.put(
+                                    e.getId().getIndex(), e.getId().getTerm());
                         }
                     }
                     configurationIndex.write();
@@ -295,8 +303,8 @@ public final class SegmentLogStorage implements LogStorage {
             List<AppendInfo> infos = l.appendAll(batches);
             for (int i = 0; i < infos.size(); i++) {
                 if (infos.get(i).entryIndex() != expected + i) {
-                    throw new IllegalStateException("log assigned entry index " + infos.get(i).entryIndex()
-                            + " to Raft entry " + (expected + i));
+                    throw new IllegalStateException("log assigned entry index "
+                            + infos.get(i).entryIndex() + " to Raft entry " + (expected + i));
                 }
             }
             l.flushAsync().join();
@@ -374,7 +382,11 @@ public final class SegmentLogStorage implements LogStorage {
             }
             Position p = endOf(l);
             publishDurable(p);
-            LOG.warn("{}: truncated the log after entry {} (was {}), log end offset {}", name, lastIndexKept, before,
+            LOG.warn(
+                    "{}: truncated the log after entry {} (was {}), log end offset {}",
+                    name,
+                    lastIndexKept,
+                    before,
                     p.endOffset());
             listener.onLogChanged(p);
             return true;
@@ -442,8 +454,12 @@ public final class SegmentLogStorage implements LogStorage {
         l.flushAsync().join();
         Position p = endOf(l);
         publishDurable(p);
-        LOG.info("{}: log resumes after snapshot entry {}: next entry {}, next offset {}", name, lastIncluded,
-                p.index() + 1, p.endOffset());
+        LOG.info(
+                "{}: log resumes after snapshot entry {}: next entry {}, next offset {}",
+                name,
+                lastIncluded,
+                p.index() + 1,
+                p.endOffset());
         listener.onLogChanged(p);
         return true;
     }
@@ -525,8 +541,12 @@ public final class SegmentLogStorage implements LogStorage {
                 if (term.isPresent() && term.getAsLong() == meta.lastIncludedTerm()) {
                     fresh.truncateAfterEntry(meta.lastIncludedIndex());
                 } else {
-                    LOG.warn("{}: installed snapshot files do not hold entry {} (term {}); starting an empty log at"
-                                    + " offset {}", name, meta.lastIncludedIndex(), meta.lastIncludedTerm(),
+                    LOG.warn(
+                            "{}: installed snapshot files do not hold entry {} (term {}); starting an empty log at"
+                                    + " offset {}",
+                            name,
+                            meta.lastIncludedIndex(),
+                            meta.lastIncludedTerm(),
                             meta.endOffset());
                     fresh.reset(meta.lastIncludedIndex() + 1, meta.endOffset());
                 }
@@ -613,11 +633,13 @@ public final class SegmentLogStorage implements LogStorage {
                     throw new IllegalArgumentException("DATA entry " + e.getId() + " carries a control batch");
                 }
             }
-            case ENTRY_TYPE_CONFIGURATION -> batch = ControlRecord.buildBatch(
-                    ControlRecordType.RAFT_CONFIGURATION, CONTROL_TIMESTAMP, ConfigurationCodec.encode(e));
-            case ENTRY_TYPE_NO_OP -> batch =
-                    ControlRecord.buildBatch(ControlRecordType.RAFT_NO_OP, CONTROL_TIMESTAMP, new byte[0]);
-            default -> throw new IllegalArgumentException("cannot store entry " + e.getId() + " of type " + e.getType());
+            case ENTRY_TYPE_CONFIGURATION ->
+                batch = ControlRecord.buildBatch(
+                        ControlRecordType.RAFT_CONFIGURATION, CONTROL_TIMESTAMP, ConfigurationCodec.encode(e));
+            case ENTRY_TYPE_NO_OP ->
+                batch = ControlRecord.buildBatch(ControlRecordType.RAFT_NO_OP, CONTROL_TIMESTAMP, new byte[0]);
+            default ->
+                throw new IllegalArgumentException("cannot store entry " + e.getId() + " of type " + e.getType());
         }
         RecordBatch.stampRaftTerm(batch, batch.position(), term);
         return batch;
@@ -640,8 +662,9 @@ public final class SegmentLogStorage implements LogStorage {
                 ConfigurationCodec.decodeInto(control.payload(), e);
             }
             case RAFT_NO_OP -> e.setType(EntryType.ENTRY_TYPE_NO_OP);
-            default -> throw new IllegalStateException(
-                    "entry " + index + " is a control batch of type " + control.type() + ", not a Raft entry");
+            default ->
+                throw new IllegalStateException(
+                        "entry " + index + " is a control batch of type " + control.type() + ", not a Raft entry");
         }
         return e;
     }
@@ -701,7 +724,8 @@ public final class SegmentLogStorage implements LogStorage {
                 manager.add(new ConfigurationEntry(e.getId().copy(), conf, oldConf));
             }
         }
-        LOG.info("{}: loaded {} configuration entr{} from the log", name, found.size(), found.size() == 1 ? "y" : "ies");
+        LOG.info(
+                "{}: loaded {} configuration entr{} from the log", name, found.size(), found.size() == 1 ? "y" : "ies");
     }
 
     private LogEntry getEntryFrom(Log l, long index) {

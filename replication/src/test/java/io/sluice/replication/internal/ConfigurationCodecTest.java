@@ -42,15 +42,18 @@ class ConfigurationCodecTest {
         e.setPeers(peers("127.0.0.1:7001:1"));
         byte[] ok = ConfigurationCodec.encode(e);
         LogEntry d = new LogEntry();
-        assertThrows(CorruptRecordException.class,
+        assertThrows(
+                CorruptRecordException.class,
                 () -> ConfigurationCodec.decodeInto(ByteBuffer.wrap(Arrays.copyOf(ok, ok.length - 1)), d));
         byte[] badVersion = ok.clone();
         badVersion[0] = 9;
         assertThrows(CorruptRecordException.class, () -> ConfigurationCodec.decodeInto(ByteBuffer.wrap(badVersion), d));
-        assertThrows(CorruptRecordException.class,
+        assertThrows(
+                CorruptRecordException.class,
                 () -> ConfigurationCodec.decodeInto(ByteBuffer.wrap(Arrays.copyOf(ok, ok.length + 1)), d));
         LogEntry empty = new LogEntry(EntryType.ENTRY_TYPE_CONFIGURATION);
-        assertThrows(CorruptRecordException.class,
+        assertThrows(
+                CorruptRecordException.class,
                 () -> ConfigurationCodec.decodeInto(ByteBuffer.wrap(ConfigurationCodec.encode(empty)), d));
     }
 }

@@ -97,12 +97,19 @@ class FaultInjectingRpcServerTest {
         p.handleRequest(from("127.0.0.1:50001"), append("127.0.0.1:7001:1"));
         p.handleRequest(from("127.0.0.1:50002"), append("127.0.0.1:7002:2"));
         // No server_id: attributed through the connection that carried 7001's requests.
-        GetFileRequest file = GetFileRequest.newBuilder().setReaderId(1).setFilename("f").setCount(1).setOffset(0).build();
+        GetFileRequest file = GetFileRequest.newBuilder()
+                .setReaderId(1)
+                .setFilename("f")
+                .setCount(1)
+                .setOffset(0)
+                .build();
         p.handleRequest(from("127.0.0.1:50001"), file);
         p.handleRequest(from("127.0.0.1:50009"), file);
         assertEquals(3, handled.size());
         assertEquals(2, server.droppedRequests());
         assertTrue(server.blocked().contains("127.0.0.1:7001"));
+        assertTrue(server.isBlocked("127.0.0.1:7001:1"));
+        assertTrue(!server.isBlocked("127.0.0.1:7002"));
 
         server.heal();
         p.handleRequest(from("127.0.0.1:50001"), append("127.0.0.1:7001:1"));

@@ -44,8 +44,13 @@ class PartitionStateMachineTest {
         fsync = FsyncScheduler.start("test-fsync");
         ReplicaId self = new ReplicaId(0, "127.0.0.1", 7000);
         replica = new PartitionReplica(new TopicPartition("t", 0), self, List.of(self), 16);
-        storage = new SegmentLogStorage("t-0", new PartitionLayout(dir.resolve("t-0")), LogConfig.defaults(), fsync,
-                Clock.systemUTC(), replica);
+        storage = new SegmentLogStorage(
+                "t-0",
+                new PartitionLayout(dir.resolve("t-0")),
+                LogConfig.defaults(),
+                fsync,
+                Clock.systemUTC(),
+                replica);
         assertTrue(storage.init(new com.alipay.sofa.jraft.option.LogStorageOptions()));
         fsm = new PartitionStateMachine(replica, storage, Runnable::run);
         replica.bind(storage, fsm);
@@ -121,8 +126,11 @@ class PartitionStateMachineTest {
     @Test
     void offsetsFollowFromIndexesControlEntriesTakingOneOffsetEach() {
         List<AppendResult> results = new ArrayList<>();
-        ProposalClosure p = new ProposalClosure(SegmentLogStorageTest.batch(4, "p"), AckMode.QUORUM,
-                st -> new IllegalStateException(st.toString()), () -> {});
+        ProposalClosure p = new ProposalClosure(
+                SegmentLogStorageTest.batch(4, "p"),
+                AckMode.QUORUM,
+                st -> new IllegalStateException(st.toString()),
+                () -> {});
         p.future().thenAccept(results::add);
         // Entry 1 is a configuration entry (skipped by JRaft), then data at 2 (3 records), a no-op at 3, data at 4.
         FakeIterator it = new FakeIterator(

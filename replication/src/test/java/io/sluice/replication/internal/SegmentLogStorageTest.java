@@ -55,7 +55,11 @@ class SegmentLogStorageTest {
 
     private SegmentLogStorage open(LogConfig config, ConfigurationManager confs) {
         SegmentLogStorage s = new SegmentLogStorage(
-                "t-0", new PartitionLayout(dir.resolve("t-0")), config, fsync, Clock.systemUTC(),
+                "t-0",
+                new PartitionLayout(dir.resolve("t-0")),
+                config,
+                fsync,
+                Clock.systemUTC(),
                 new SegmentLogStorage.Listener() {
                     @Override
                     public void onLogChanged(SegmentLogStorage.Position position) {
@@ -83,7 +87,9 @@ class SegmentLogStorageTest {
         RecordBatchBuilder b = RecordBatchBuilder.create(CompressionType.NONE);
         long now = System.currentTimeMillis();
         for (int i = 0; i < records; i++) {
-            b.append(now + i, ("k" + i).getBytes(StandardCharsets.UTF_8),
+            b.append(
+                    now + i,
+                    ("k" + i).getBytes(StandardCharsets.UTF_8),
                     (tag + "-" + i).getBytes(StandardCharsets.UTF_8));
         }
         return b.build();
@@ -129,7 +135,10 @@ class SegmentLogStorageTest {
         ByteBuffer b2 = batch(3, "a");
         byte[] original = copy(b2);
         List<LogEntry> entries = List.of(
-                conf(1, 1, "127.0.0.1:7001:1", "127.0.0.1:7002:2"), data(2, 1, b2), noop(3, 2), data(4, 2, batch(1, "b")));
+                conf(1, 1, "127.0.0.1:7001:1", "127.0.0.1:7002:2"),
+                data(2, 1, b2),
+                noop(3, 2),
+                data(4, 2, batch(1, "b")));
         assertEquals(4, s.appendEntries(entries));
         assertEquals(1, s.getFirstLogIndex());
         assertEquals(4, s.getLastLogIndex());
@@ -201,7 +210,8 @@ class SegmentLogStorageTest {
 
     @Test
     void truncatePrefixDeletesWholeSegmentsOnlyWhereRetentionAllows() {
-        LogConfig small = LogConfig.builder().segmentBytes(1024).retentionBytes(0).build();
+        LogConfig small =
+                LogConfig.builder().segmentBytes(1024).retentionBytes(0).build();
         SegmentLogStorage s = open(small, new ConfigurationManager());
         for (int i = 1; i <= 60; i++) {
             assertTrue(s.appendEntry(data(i, 1, batch(1, "payload-payload-payload-" + i))));
