@@ -92,7 +92,8 @@ class LogDurabilityTest {
                 futures.add(log.flushAsync());
             }
             release.countDown();
-            CompletableFuture.allOf(futures.toArray(CompletableFuture<?>[]::new)).get(10, TimeUnit.SECONDS);
+            CompletableFuture.allOf(futures.toArray(CompletableFuture<?>[]::new))
+                    .get(10, TimeUnit.SECONDS);
             assertEquals(200, log.durableEndOffset());
             assertEquals(1, fsync.flushCount() - before, "200 requests, one fsync");
         }

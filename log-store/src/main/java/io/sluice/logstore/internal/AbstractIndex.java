@@ -14,11 +14,11 @@ import java.nio.file.StandardOpenOption;
  *
  * <p>While <em>writable</em> (the index of the active segment) the file is preallocated to its capacity
  * and mapped read-write; the valid entries are the first {@link #entries()}; the rest is zeros or stale
- * entries past a truncation. When sealed (segment roll, clean close) the file is cut to exactly the valid
- * entries and remapped read-only. A file is never cut below a mapping that readers may still use, except to
- * the valid size they are bounded by: readers only touch entries below the {@code entries} value they read,
- * so they never fault on a page past the end of the file. Reactivating a sealed index (a truncation into a
- * closed segment) grows the file, which is always safe for existing mappings.
+ * entries past a truncation. When sealed (segment roll, clean close) the file is replaced by one of
+ * exactly the valid entries, mapped read-only. A file that may be mapped is never shrunk in place
+ * (touching a mapped page past the end of its file crashes the JVM): sealing writes a new file and
+ * renames it over, and reactivating a sealed index (a truncation into a closed segment) only grows the
+ * file, which is safe for existing mappings.
  *
  * <p>Entries are written with absolute puts and published by a volatile write of the entry count, so a
  * reader that reads the count sees every entry below it. One writer; any number of concurrent readers.
@@ -138,18 +138,29 @@ abstract class AbstractIndex {
     }
 
     /**
-     * Writer: forces, cuts the file to the valid entries and remaps it read-only. The old mapping stays
-     * valid for readers still using it (they never read past the valid entries).
+     * Writer: replaces the file by one holding exactly the valid entries (written to a temporary file,
+     * forced, renamed over) and maps that read-only. The preallocated file is never cut in place: a
+     * reader may still be searching its mapping with an entry count read before a truncation, and
+     * touching a page past the end of a mapped file kills the JVM. The old file lives on, unlinked,
+     * until its mapping is collected.
      */
     final void seal() throws IOException {
         if (!writable) {
             return;
         }
-        // No msync first: fsync of the file writes the page cache, which is what the mapping dirtied.
-        long bytes = (long) entries * entrySize;
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-            ch.truncate(bytes);
+        int n = entries;
+        long bytes = (long) n * entrySize;
+        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        try (FileChannel ch = FileChannel.open(
+                tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+            ByteBuffer valid = mmap.slice(0, (int) bytes);
+            while (valid.hasRemaining()) {
+                ch.write(valid);
+            }
             ch.force(true);
+        }
+        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             mmap = ch.map(FileChannel.MapMode.READ_ONLY, 0, bytes);
         }
         writable = false;

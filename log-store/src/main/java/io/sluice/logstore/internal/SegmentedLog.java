@@ -131,6 +131,7 @@ public final class SegmentedLog implements Log {
             }
         }
 
+        boolean fresh = bases.isEmpty();
         long now = clock.millis();
         List<Segment> loaded = new ArrayList<>();
         try {
@@ -205,9 +206,9 @@ public final class SegmentedLog implements Log {
         SegmentedLog log = new SegmentedLog(dir, config, fsync, clock, loaded.toArray(new Segment[0]));
         LOG.log(
                 Level.INFO,
-                "{0}: opened ({1} shutdown), {2} segments, offsets {3}..{4}, entries {5}..{6}",
+                "{0}: opened ({1}), {2} segments, offsets {3}..{4}, entries {5}..{6}",
                 dir,
-                clean ? "clean" : "unclean",
+                fresh ? "new log" : clean ? "clean shutdown" : "unclean shutdown",
                 loaded.size(),
                 log.logStartOffset(),
                 log.logEndOffset(),
