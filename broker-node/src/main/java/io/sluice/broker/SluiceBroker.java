@@ -19,6 +19,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import org.apache.logging.log4j.LogManager;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -176,7 +177,13 @@ public final class SluiceBroker implements AutoCloseable {
             BrokerConfig config = BrokerConfig.resolve(
                     configFile == null ? Map.of() : BrokerConfig.readFile(configFile), System.getenv(), sets);
             SluiceBroker broker = start(config);
-            Runtime.getRuntime().addShutdownHook(new Thread(broker::close, "sluice-shutdown"));
+            Runtime.getRuntime()
+                    .addShutdownHook(new Thread(
+                            () -> {
+                                broker.close();
+                                LogManager.shutdown();
+                            },
+                            "sluice-shutdown"));
             broker.stopped.await();
             return 0;
         } catch (ConfigException e) {

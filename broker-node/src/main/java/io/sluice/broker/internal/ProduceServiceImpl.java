@@ -24,7 +24,9 @@ import java.util.concurrent.TimeUnit;
  * leadership, size limits, header and CRC) before it is proposed; responses for one partition leave in request order
  * (a per-partition queue of pending requests, drained from its head), different partitions interleave. The in-flight
  * bound is gRPC inbound flow control: the stream starts with {@code produce.max.inflight.per.stream} requested messages
- * and asks for one more per response sent, so a fast producer is slowed, never refused.
+ * and asks for one more per response sent, so a fast producer is slowed, never refused. A client that stops reading
+ * its responses stops being read too (requests are re-admitted only while the response stream is ready), so unread
+ * responses cannot pile up.
  *
  * <p>Thread-safe: each stream's state is guarded by its own lock; completions hop to the request executor.
  */
@@ -50,6 +52,7 @@ public final class ProduceServiceImpl extends ProduceServiceGrpc.ProduceServiceI
         out.disableAutoRequest();
         Stream s = new Stream(out);
         out.setOnCancelHandler(s::cancelled);
+        out.setOnReadyHandler(s::ready);
         out.request(maxInflight);
         return s;
     }
@@ -117,6 +120,8 @@ public final class ProduceServiceImpl extends ProduceServiceGrpc.ProduceServiceI
         private final Map<PartitionKey, ArrayDeque<Pending>> queues = new HashMap<>();
         private boolean halfClosed;
         private boolean done;
+        // Requests to re-admit once the client reads its responses again (it may stop reading them).
+        private int owed;
 
         Stream(ServerCallStreamObserver<ProduceResponse> out) {
             this.out = out;
@@ -203,7 +208,24 @@ public final class ProduceServiceImpl extends ProduceServiceGrpc.ProduceServiceI
                         out.onCompleted();
                     }
                 } else if (sent > 0) {
-                    out.request(sent);
+                    owed += sent;
+                    admitOwed();
+                }
+            }
+        }
+
+        /** Re-admits requests only while the client reads responses, so unread responses stay bounded. */
+        private void admitOwed() {
+            if (owed > 0 && out.isReady()) {
+                out.request(owed);
+                owed = 0;
+            }
+        }
+
+        void ready() {
+            synchronized (lock) {
+                if (!done && !halfClosed) {
+                    admitOwed();
                 }
             }
         }
