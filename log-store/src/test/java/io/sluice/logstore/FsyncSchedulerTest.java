@@ -14,6 +14,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
+/** The shared fsync thread: naming, coalescing, failure isolation, close. */
 class FsyncSchedulerTest {
 
     @Test

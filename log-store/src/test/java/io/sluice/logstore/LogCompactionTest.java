@@ -27,6 +27,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+/** Compaction: latest record per key, numbering preserved, tombstones, lag, merging, crash-safe swap. */
 class LogCompactionTest {
     @TempDir
     Path root;

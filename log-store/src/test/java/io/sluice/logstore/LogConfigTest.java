@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
+/** Defaults, parsing and validation of {@link LogConfig}. */
 class LogConfigTest {
 
     @Test

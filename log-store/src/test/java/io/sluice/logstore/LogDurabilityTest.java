@@ -18,6 +18,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+/** The durability policies, group commit through {@link FsyncScheduler} and {@code durableEndOffset}. */
 class LogDurabilityTest {
     @TempDir
     Path dir;

@@ -26,6 +26,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+/** The public {@link Log} API on healthy logs: appends, reads, rolls, Raft view, truncation, retention, reopen. */
 class LogTest {
     @TempDir
     Path dir;

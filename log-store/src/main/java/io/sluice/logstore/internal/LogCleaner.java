@@ -316,6 +316,9 @@ final class LogCleaner {
         long after = 0;
         log.writeLock().lock();
         try {
+            if (log.isClosed()) {
+                return aborted(groups, read);
+            }
             Segment[] current = log.currentSegments();
             for (Group g : changed) {
                 if (!stillCurrent(current, g)) {

@@ -901,6 +901,10 @@ public final class SegmentedLog implements Log {
         return writeLock;
     }
 
+    boolean isClosed() {
+        return closed;
+    }
+
     /**
      * Writer (holding {@code writeLock}): replaces {@code old}, a run of consecutive segments of the
      * current array, by {@code replacement}; false if the array no longer holds that run.

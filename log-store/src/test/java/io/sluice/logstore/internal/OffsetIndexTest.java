@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+/** The sparse offset index: layout, lookups by offset and entry index, sealing, truncation, checks. */
 class OffsetIndexTest {
     @TempDir
     Path dir;

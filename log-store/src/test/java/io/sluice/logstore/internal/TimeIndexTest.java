@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+/** The sparse time index: layout, rising timestamps, search start, truncation, checks. */
 class TimeIndexTest {
     @TempDir
     Path dir;
