@@ -12,6 +12,7 @@ import io.sluice.broker.internal.BrokerBackend;
 import io.sluice.broker.internal.BrokerServices;
 import io.sluice.broker.internal.ErrorMappingInterceptor;
 import io.sluice.broker.internal.FetchServiceImpl;
+import io.sluice.broker.internal.PeerChannels;
 import io.sluice.broker.internal.ProduceServiceImpl;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -39,11 +40,13 @@ public final class BrokerServer implements AutoCloseable {
     private final HealthStatusManager health = new HealthStatusManager();
     private final FetchServiceImpl fetch;
     private final List<BindableService> services;
+    private final PeerChannels peers;
     private Server server;
 
     public BrokerServer(BrokerConfig config, BrokerBackend backend) {
         this.config = config;
         this.executor = Executors.newFixedThreadPool(config.requestThreads(), named("sluice-request-"));
+        this.peers = PeerChannels.over(backend);
         this.fetch = new FetchServiceImpl(
                 backend, executor, config.fetchMaxBytes(), config.fetchMaxBufferedBytesPerStream());
         this.services = List.of(
@@ -59,7 +62,8 @@ public final class BrokerServer implements AutoCloseable {
                         config.logDefaults(),
                         config.topicMaxPartitions(),
                         config.topicDefaultPartitions(),
-                        config.topicDefaultReplicationFactor()));
+                        config.topicDefaultReplicationFactor(),
+                        peers));
         health.setStatus("", ServingStatus.NOT_SERVING);
     }
 
@@ -81,7 +85,8 @@ public final class BrokerServer implements AutoCloseable {
                 .permitKeepAliveWithoutCalls(true);
         ErrorMappingInterceptor interceptor = new ErrorMappingInterceptor();
         for (BindableService s : services) {
-            b.addService(BrokerServices.rejectMalformed(ServerInterceptors.intercept(s, interceptor)));
+            b.addService(BrokerServices.rejectMalformed(
+                    ServerInterceptors.intercept(s, interceptor, PeerChannels.interceptor())));
         }
         b.addService(health.getHealthService());
         b.addService(ProtoReflectionServiceV1.newInstance());
@@ -127,6 +132,7 @@ public final class BrokerServer implements AutoCloseable {
     public void close() throws InterruptedException {
         stopAccepting();
         awaitTermination(config.shutdownTimeoutMs());
+        peers.close();
         executor.shutdownNow();
     }
 }

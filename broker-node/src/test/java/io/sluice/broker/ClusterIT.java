@@ -17,6 +17,7 @@ import io.sluice.logstore.record.RecordBatches;
 import io.sluice.proto.v1.Acks;
 import io.sluice.proto.v1.AdminServiceGrpc;
 import io.sluice.proto.v1.CreateTopicRequest;
+import io.sluice.proto.v1.DescribeTopicRequest;
 import io.sluice.proto.v1.ErrorCode;
 import io.sluice.proto.v1.FetchRequest;
 import io.sluice.proto.v1.FetchResponse;
@@ -250,6 +251,16 @@ class ClusterIT {
         assertEquals(1 + 100, values.size(), "probe record + 100 produced");
         assertEquals("a0-0", values.get(1));
         assertEquals("a19-4", values.get(100));
+
+        // Any broker describes the partition with the leader's log state.
+        int other = leader == 1 ? 2 : 1;
+        var described = AdminServiceGrpc.newBlockingStub(channels.get(other))
+                .describeTopic(DescribeTopicRequest.newBuilder().setName("it").build())
+                .getTopic()
+                .getPartitions(0);
+        assertEquals(leader, described.getLeaderId());
+        assertTrue(described.hasHighWatermark(), "the leader's high watermark, fetched by a non-leader");
+        assertTrue(described.getHighWatermark() > last, described.toString());
 
         // A tailing fetch is pushed new batches as they commit.
         var tail = FetchServiceGrpc.newBlockingV2Stub(channels.get(leader)).fetch();

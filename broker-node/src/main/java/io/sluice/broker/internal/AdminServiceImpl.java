@@ -52,6 +52,7 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
     private final int maxPartitions;
     private final int defaultPartitions;
     private final int defaultReplicationFactor;
+    private final PeerChannels peers;
 
     public AdminServiceImpl(
             BrokerBackend backend,
@@ -59,6 +60,17 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
             int maxPartitions,
             int defaultPartitions,
             int defaultReplicationFactor) {
+        this(backend, logDefaults, maxPartitions, defaultPartitions, defaultReplicationFactor, PeerChannels.none());
+    }
+
+    public AdminServiceImpl(
+            BrokerBackend backend,
+            LogConfig logDefaults,
+            int maxPartitions,
+            int defaultPartitions,
+            int defaultReplicationFactor,
+            PeerChannels peers) {
+        this.peers = peers;
         this.backend = backend;
         this.logDefaults = logDefaults;
         this.maxPartitions = maxPartitions;
@@ -210,8 +222,62 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
                     });
             d.addPartitions(p);
         }
+        if (!PeerChannels.localOnly()) {
+            fillFromLeaders(d);
+        }
         out.onNext(DescribeTopicResponse.newBuilder().setTopic(d).build());
         out.onCompleted();
+    }
+
+    /**
+     * Asks each other leader for the log state of the partitions it leads (one call per leader, short deadline). Runs
+     * on the request executor, never on a network thread; a leader that does not answer leaves the fields absent.
+     */
+    private void fillFromLeaders(TopicDescription.Builder d) {
+        Map<Integer, List<Integer>> byLeader = new TreeMap<>();
+        for (int i = 0; i < d.getPartitionsCount(); i++) {
+            PartitionDescription p = d.getPartitions(i);
+            if (!p.hasHighWatermark() && p.hasLeaderId() && p.getLeaderId() != backend.brokerId()) {
+                byLeader.computeIfAbsent(p.getLeaderId(), k -> new ArrayList<>())
+                        .add(i);
+            }
+        }
+        for (Map.Entry<Integer, List<Integer>> e : byLeader.entrySet()) {
+            Optional<io.grpc.ManagedChannel> ch = peers.channel(e.getKey());
+            if (ch.isEmpty()) {
+                continue;
+            }
+            io.grpc.Metadata h = new io.grpc.Metadata();
+            h.put(PeerChannels.LOCAL_ONLY_HEADER, "1");
+            TopicDescription remote;
+            try {
+                remote = AdminServiceGrpc.newBlockingStub(ch.get())
+                        .withInterceptors(io.grpc.stub.MetadataUtils.newAttachHeadersInterceptor(h))
+                        .withDeadlineAfter(1, java.util.concurrent.TimeUnit.SECONDS)
+                        .describeTopic(DescribeTopicRequest.newBuilder()
+                                .setName(d.getName())
+                                .build())
+                        .getTopic();
+            } catch (io.grpc.StatusRuntimeException ex) {
+                continue;
+            }
+            for (int i : e.getValue()) {
+                int partition = d.getPartitions(i).getPartition();
+                remote.getPartitionsList().stream()
+                        .filter(rp -> rp.getPartition() == partition && rp.hasHighWatermark())
+                        .findFirst()
+                        .ifPresent(rp -> d.setPartitions(
+                                i,
+                                d.getPartitions(i).toBuilder()
+                                        .setLeaderId(rp.getLeaderId())
+                                        .setLeaderTerm(rp.getLeaderTerm())
+                                        .setHighWatermark(rp.getHighWatermark())
+                                        .setLogStartOffset(rp.getLogStartOffset())
+                                        .setLogEndOffset(rp.getLogEndOffset())
+                                        .clearInSyncReplicas()
+                                        .addAllInSyncReplicas(rp.getInSyncReplicasList())));
+            }
+        }
     }
 
     private Optional<BrokerBackend.LeaderInfo> leader(String topic, int partition) {
