@@ -408,12 +408,16 @@ final class ProducerImpl implements Producer {
         boolean retriable = e instanceof RetriableException
                 || e.code() == ErrorCode.UNKNOWN_TOPIC
                 || e.code() == ErrorCode.UNKNOWN_PARTITION;
-        if (retriable && b.attempts < retries && now - b.createdNanos < deliveryTimeoutNanos) {
+        if (retriable) {
+            // Correct the route even when this batch is not retried (retries exhausted or 0): later batches of the
+            // partition must not keep going to a dead or deposed leader.
             if (e instanceof NotLeaderException nle) {
                 metadata.onNotLeader(b.tp, nle);
             } else {
                 metadata.invalidate(b.tp);
             }
+        }
+        if (retriable && b.attempts < retries && now - b.createdNanos < deliveryTimeoutNanos) {
             b.attempts++;
             long backoff = retryBackoffNanos;
             if (e instanceof RetriableException re && re.retryAfter().isPresent()) {

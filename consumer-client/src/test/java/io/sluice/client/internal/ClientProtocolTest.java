@@ -11,6 +11,7 @@ import io.sluice.client.Consumer;
 import io.sluice.client.ErrorCode;
 import io.sluice.client.Header;
 import io.sluice.client.NewTopic;
+import io.sluice.client.NotLeaderException;
 import io.sluice.client.OffsetSpec;
 import io.sluice.client.Producer;
 import io.sluice.client.Record;
@@ -158,6 +159,22 @@ class ClientProtocolTest {
         assertEquals(300, values.size());
         for (int i = 0; i < 300; i++) {
             assertEquals(String.format("%05d", i), values.get(i));
+        }
+    }
+
+    @Test
+    void producerWithoutRetriesFollowsTheNewLeaderAfterAFailure() {
+        // Found by KillLeaderIT: with retries(0) a NOT_LEADER failed the batch but left the cached leader in place,
+        // so every later record of the partition went to the old leader and failed too.
+        cluster.createTopic("t", 1, 1);
+        TopicPartition tp = new TopicPartition("t", 0);
+        try (Producer p = client.newProducer().retries(0).linger(Duration.ZERO).create()) {
+            assertEquals(0, p.send(Record.of("t", null, "a").withPartition(0)).offset());
+            cluster.moveLeader(tp, 2, true);
+            assertThrows(
+                    NotLeaderException.class,
+                    () -> p.send(Record.of("t", null, "b").withPartition(0)));
+            assertEquals(1, p.send(Record.of("t", null, "c").withPartition(0)).offset(), "sent to the new leader");
         }
     }
 
