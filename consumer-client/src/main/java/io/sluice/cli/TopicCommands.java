@@ -38,22 +38,29 @@ final class TopicCommands {
         @Parameters(index = "0", paramLabel = "NAME", description = "Topic name.")
         String name;
 
+        // Boxed: absent (the broker's default) must differ from an explicit 0, which is an error.
         @Option(names = "--partitions", description = "Partition count (default: the broker's).")
-        int partitions;
+        Integer partitions;
 
         @Option(names = "--replication-factor", description = "Replicas per partition (default: the broker's).")
-        int replicationFactor;
+        Integer replicationFactor;
 
         @Option(names = "--config", paramLabel = "KEY=VALUE", description = "Topic configuration; repeatable.")
         Map<String, String> configs = new LinkedHashMap<>();
 
         @Override
         public Integer call() {
-            if (partitions < 0 || replicationFactor < 0) {
-                throw new IllegalArgumentException("--partitions and --replication-factor must be >= 1");
+            if ((partitions != null && partitions < 1) || (replicationFactor != null && replicationFactor < 1)) {
+                throw new IllegalArgumentException("--partitions and --replication-factor must be >= 1"
+                        + " (leave them out for the broker's defaults)");
             }
             try (SluiceClient client = client()) {
-                TopicListing t = client.admin().createTopic(new NewTopic(name, partitions, replicationFactor, configs));
+                TopicListing t = client.admin()
+                        .createTopic(new NewTopic(
+                                name,
+                                partitions == null ? 0 : partitions,
+                                replicationFactor == null ? 0 : replicationFactor,
+                                configs));
                 if (json()) {
                     out().println(listingJson(t));
                 } else {

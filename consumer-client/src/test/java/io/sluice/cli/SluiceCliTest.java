@@ -132,6 +132,13 @@ class SluiceCliTest {
         Result missing = run("", "topic", "create");
         assertEquals(1, missing.code());
         assertEquals(1, missing.err().lines().count(), missing.err());
+        // An explicit 0 is an error, not "the broker's default" (found by BadInputIT: it created 1 partition).
+        Result zero = run("", "topic", "create", "z", "--partitions", "0");
+        assertEquals(1, zero.code());
+        assertEquals(1, zero.err().lines().count(), zero.err());
+        assertTrue(zero.err().contains("must be >= 1"), zero.err());
+        assertEquals(
+                1, run("", "topic", "create", "z", "--replication-factor", "0").code());
         Result help = run("", "--help");
         assertEquals(0, help.code());
         assertTrue(help.out().contains("produce"), help.out());
