@@ -1,0 +1,36 @@
+package io.sluice.broker.e2e;
+
+import java.time.Duration;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
+
+/** Deadline-bounded polling for the end-to-end tests. Stateless; thread-safe. */
+final class Waits {
+    private Waits() {}
+
+    /** Polls {@code condition} every 50 ms until it holds; fails with {@code message} after {@code timeout}. */
+    static void waitFor(BooleanSupplier condition, Duration timeout, String message) {
+        waitFor(condition, timeout, () -> message);
+    }
+
+    /** Like {@link #waitFor(BooleanSupplier, Duration, String)}, the message computed only on failure. */
+    static void waitFor(BooleanSupplier condition, Duration timeout, Supplier<String> message) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out after " + timeout + ": " + message.get());
+            }
+            pause(Duration.ofMillis(50));
+        }
+    }
+
+    /** One polling period (never used to wait for a condition by itself). */
+    static void pause(Duration d) {
+        LockSupport.parkNanos(d.toNanos());
+        if (Thread.interrupted()) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted");
+        }
+    }
+}
