@@ -170,12 +170,15 @@ class ControllerIT {
             c.kill(controller);
             int next = c.awaitController();
             assertNotEquals(controller, next);
-            TopicInfo e = c.get(c.node(4).metadata().createTopic("e", 2, 2, Map.of()));
-            c.awaitTopicReady(e);
+            // The new controller gives every broker a full session before marking it dead (placement may use a
+            // broker that just died until then, as in any session-based liveness).
             waitFor(
                     () -> !c.node(next).metadata().current().isAlive(controller),
                     c.timeout(),
                     "the old controller marked dead");
+            TopicInfo e = c.get(c.node(4).metadata().createTopic("e", 2, 2, Map.of()));
+            e.partitions().forEach(p -> assertFalse(p.hasReplica(controller), p.toString()));
+            c.awaitTopicReady(e);
             c.restart(controller);
             waitFor(
                     () -> c.runningIds().stream()
@@ -263,7 +266,8 @@ class ControllerIT {
                 c.node(b).snapshotMetadata();
             }
             // Entries after the snapshot are recovered from the log.
-            oldId = c.createTopic("doomed", 4, 2).topicId();
+            // Replicas on every broker, so broker 4 surely holds data of the old incarnation.
+            oldId = c.createTopic("doomed", 4, 4).topicId();
             waitFor(
                     () -> c.metadataViews().values().stream()
                                     .map(ClusterMetadata::version)
@@ -285,34 +289,34 @@ class ControllerIT {
                     c.timeout(),
                     "topics recovered after restart");
 
-            // While broker 4 is down, "doomed" is deleted and created again with other partitions.
+            // While broker 4 is down, "doomed" is deleted and created again (without a replica on broker 4, which is
+            // dead): when broker 4 comes back, all four of its old replicas are stale and must go.
+            assertTrue(Files.isDirectory(partitionDir(c, 4, "doomed", 0)));
+            waitFor(() -> !c.metadata().current().isAlive(4), c.timeout(), "broker 4 marked dead");
             c.deleteTopic("doomed");
             TopicInfo reborn = c.createTopic("doomed", 1, 3);
             assertTrue(reborn.topicId() > oldId);
+            assertFalse(reborn.partition(0).hasReplica(4));
             c.restart(4);
             c.awaitAllRegistered();
             waitFor(
                     () -> {
-                        for (int p = 1; p < 4; p++) {
+                        for (int p = 0; p < 4; p++) {
                             if (Files.exists(partitionDir(c, 4, "doomed", p))) {
                                 return false;
                             }
                         }
-                        return c.node(4)
-                                        .metadata()
-                                        .current()
-                                        .topic("doomed")
-                                        .orElseThrow()
-                                        .topicId()
-                                == reborn.topicId();
+                        return c.node(4).partition("doomed", 0).isEmpty()
+                                && c.node(4)
+                                                .metadata()
+                                                .current()
+                                                .topic("doomed")
+                                                .orElseThrow()
+                                                .topicId()
+                                        == reborn.topicId();
                     },
                     c.timeout(),
                     "broker 4 dropped the replicas of the old incarnation");
-            // The new incarnation's replica on broker 4 (if assigned) is a fresh one.
-            if (reborn.partition(0).hasReplica(4)) {
-                ReplicatedPartition p = c.partitionOn(4, "doomed", 0);
-                assertEquals(List.of(), PartitionData.committedRecords(p));
-            }
             assertEquals(
                     before.topics().get("kept"),
                     c.node(4).metadata().current().topics().get("kept"));

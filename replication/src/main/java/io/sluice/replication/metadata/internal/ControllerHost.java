@@ -1,5 +1,7 @@
 package io.sluice.replication.metadata.internal;
 
+import com.alipay.sofa.jraft.Node;
+import com.alipay.sofa.jraft.entity.PeerId;
 import com.alipay.sofa.jraft.option.NodeOptions;
 import com.alipay.sofa.jraft.rpc.RpcServer;
 import com.alipay.sofa.jraft.util.Endpoint;
@@ -18,8 +20,14 @@ public interface ControllerHost {
     /** The shared, started RPC server. */
     RpcServer rpcServer();
 
-    /** Applies the host's shared timers / executors / disruptor sizes to {@code options}. */
-    void applySharedOptions(NodeOptions options);
+    /** Applies the host's shared timers / executors / disruptor sizes and RPC timeout to {@code options}. */
+    void applySharedOptions(NodeOptions options, int electionTimeoutMs);
+
+    /**
+     * Starts a Raft group on the shared RPC server; the host stops it (after its partitions) when it closes or halts,
+     * if the caller has not already.
+     */
+    Node startGroup(String groupId, PeerId serverId, NodeOptions options);
 
     /** False while fault injection blocks traffic from this host to {@code peer}. */
     boolean isReachable(Endpoint peer);

@@ -1,13 +1,11 @@
 package io.sluice.replication.metadata.internal;
 
 import com.alipay.sofa.jraft.Node;
-import com.alipay.sofa.jraft.RaftServiceFactory;
 import com.alipay.sofa.jraft.Status;
 import com.alipay.sofa.jraft.conf.Configuration;
 import com.alipay.sofa.jraft.entity.PeerId;
 import com.alipay.sofa.jraft.entity.Task;
 import com.alipay.sofa.jraft.option.NodeOptions;
-import com.alipay.sofa.jraft.option.RaftOptions;
 import com.alipay.sofa.jraft.option.RpcOptions;
 import com.alipay.sofa.jraft.rpc.RpcClient;
 import com.alipay.sofa.jraft.rpc.RpcContext;
@@ -158,8 +156,8 @@ public final class MetadataController implements MetadataClient {
             throw new UncheckedIOException("cannot create " + dir, e);
         }
         NodeOptions opts = new NodeOptions();
+        host.applySharedOptions(opts, settings.electionTimeoutMs());
         opts.setFsm(fsm);
-        opts.setElectionTimeoutMs(settings.electionTimeoutMs());
         opts.setSnapshotIntervalSecs(settings.snapshotIntervalSecs());
         opts.setLogUri(dir.resolve("log").toString());
         opts.setRaftMetaUri(dir.resolve("meta").toString());
@@ -171,11 +169,7 @@ public final class MetadataController implements MetadataClient {
         // leader's configuration, which lists it as a learner once it registered, replaces this one.
         opts.setInitialConf(
                 settings.isVoter() ? new Configuration(voters) : new Configuration(voters, List.of(selfPeer)));
-        RaftOptions raftOptions = new RaftOptions();
-        raftOptions.setDisruptorBufferSize(256);
-        opts.setRaftOptions(raftOptions);
-        host.applySharedOptions(opts);
-        // The metadata group is small: keep its bookkeeping queues small whatever the host shares.
+        // The metadata group is small: keep its queues small whatever the host shares.
         opts.getRaftOptions().setDisruptorBufferSize(256);
 
         RpcClient client = RpcFactoryHelper.rpcFactory().createRpcClient();
@@ -185,7 +179,7 @@ public final class MetadataController implements MetadataClient {
         rpcClient = client;
         host.rpcServer().registerProcessor(new Processor());
 
-        Node n = RaftServiceFactory.createAndInitRaftNode(GROUP_ID, selfPeer, opts);
+        Node n = host.startGroup(GROUP_ID, selfPeer, opts);
         if (n == null) {
             throw new IllegalStateException(name + ": cannot start the " + GROUP_ID + " Raft node in " + dir);
         }

@@ -73,7 +73,9 @@ final class MetadataStateMachine extends StateMachineAdapter {
             while (it.hasNext()) {
                 ApplyResult result;
                 try {
-                    ByteBuffer data = it.getData();
+                    // A duplicate: on the leader this buffer is also the log entry that replicators still send to
+                    // lagging followers and learners; consuming it here would send them empty entries.
+                    ByteBuffer data = it.getData().duplicate();
                     byte[] bytes = new byte[data.remaining()];
                     data.get(bytes);
                     result = state.apply(MetadataCodec.decode(bytes), it.getIndex());

@@ -60,6 +60,7 @@ public final class PartitionReconciler implements AutoCloseable {
     private final LocalReplicaRegistry registry;
     private final ScheduledThreadPoolExecutor executor;
     private final AtomicBoolean pending = new AtomicBoolean();
+    private final java.util.concurrent.atomic.AtomicLong passes = new java.util.concurrent.atomic.AtomicLong();
     private final Map<TopicPartition, Long> lastTransferNanos = new HashMap<>();
     private final Map<Integer, Long> aliveSinceNanos = new HashMap<>();
     private final MetadataListener listener = m -> trigger();
@@ -118,6 +119,11 @@ public final class PartitionReconciler implements AutoCloseable {
         }
     }
 
+    /** Completed reconcile passes (tests wait on it). */
+    long passes() {
+        return passes.get();
+    }
+
     /** Stops reconciling; replicas stay as they are (the caller closes or halts the Raft host). */
     @Override
     public void close() {
@@ -141,6 +147,8 @@ public final class PartitionReconciler implements AutoCloseable {
             reconcile(metadata.current());
         } catch (RuntimeException e) {
             LOG.warn("broker {}: reconcile failed, will retry", brokerId, e);
+        } finally {
+            passes.incrementAndGet();
         }
     }
 
