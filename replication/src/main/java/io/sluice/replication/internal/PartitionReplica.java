@@ -388,13 +388,31 @@ final class PartitionReplica implements ReplicatedPartition, SegmentLogStorage.L
         Node n = node;
         // Read JRaft's applied index before ours: every data entry up to it was applied (and recorded) first, so the
         // entries between the two are control entries, one offset each.
-        long raftApplied = n == null ? 0 : n.getLastAppliedLogIndex();
+        long raftApplied = 0;
+        if (n != null) {
+            try {
+                raftApplied = n.getLastAppliedLogIndex();
+            } catch (IllegalStateException stopping) {
+                // JRaft refuses once the node is shutting down; our own applied point is still right.
+            }
+        }
         PartitionStateMachine.Applied a = fsm.applied();
         return raftApplied > a.index() ? a.endOffset() + (raftApplied - a.index()) : a.endOffset();
     }
 
-    /** Recomputes the high watermark and tells listeners if it moved. Any thread. */
+    /**
+     * Recomputes the high watermark and tells listeners if it moved. Any thread; never throws, because it runs inside
+     * JRaft callbacks where an exception would abort JRaft's own bookkeeping.
+     */
     void refreshHighWatermark() {
+        try {
+            doRefreshHighWatermark();
+        } catch (RuntimeException e) {
+            LOG.warn("{}: high watermark refresh failed", name, e);
+        }
+    }
+
+    private void doRefreshHighWatermark() {
         if (fsm == null || storage == null) {
             return;
         }

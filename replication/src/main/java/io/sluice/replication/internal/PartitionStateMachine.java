@@ -225,36 +225,49 @@ final class PartitionStateMachine extends StateMachineAdapter {
         }
     }
 
+    // An exception escaping a callback would abort JRaft's FSM task midway (and can drop a queued SHUTDOWN task,
+    // hanging Node.join()), so the notification callbacks below never throw.
+
     @Override
     public void onLeaderStart(long term) {
-        replica.onLeaderStart(term);
+        guard("onLeaderStart", () -> replica.onLeaderStart(term));
     }
 
     @Override
     public void onLeaderStop(Status status) {
-        replica.onLeaderStop(status);
+        guard("onLeaderStop", () -> replica.onLeaderStop(status));
     }
 
     @Override
     public void onStartFollowing(LeaderChangeContext ctx) {
-        replica.onFollowing(ctx.getLeaderId(), ctx.getTerm());
+        guard("onStartFollowing", () -> replica.onFollowing(ctx.getLeaderId(), ctx.getTerm()));
     }
 
     @Override
     public void onStopFollowing(LeaderChangeContext ctx) {
-        replica.onFollowing(null, ctx.getTerm());
+        guard("onStopFollowing", () -> replica.onFollowing(null, ctx.getTerm()));
     }
 
     @Override
     public void onConfigurationCommitted(Configuration conf) {
-        List<String> peers = new ArrayList<>();
-        conf.getPeers().forEach(p -> peers.add(p.toString()));
-        replica.onConfiguration(peers);
+        guard("onConfigurationCommitted", () -> {
+            List<String> peers = new ArrayList<>();
+            conf.getPeers().forEach(p -> peers.add(p.toString()));
+            replica.onConfiguration(peers);
+        });
     }
 
     @Override
     public void onError(RaftException e) {
-        replica.onFatal(replica.name() + ": Raft error " + e.getStatus(), e);
+        guard("onError", () -> replica.onFatal(replica.name() + ": Raft error " + e.getStatus(), e));
+    }
+
+    private void guard(String callback, Runnable r) {
+        try {
+            r.run();
+        } catch (RuntimeException e) {
+            LOG.error("{}: {} failed", replica.name(), callback, e);
+        }
     }
 
     @Override

@@ -351,6 +351,8 @@ public final class RaftHostImpl implements RaftHost {
             closed = true;
             List<PartitionReplica> all = new ArrayList<>(partitions.values());
             for (PartitionReplica r : all) {
+                // Closed first, so the storage errors the halt provokes are not reported as replica failures.
+                r.markClosed();
                 r.storage().halt();
             }
             for (PartitionReplica r : all) {

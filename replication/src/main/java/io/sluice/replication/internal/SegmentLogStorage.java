@@ -310,7 +310,7 @@ public final class SegmentLogStorage implements LogStorage {
             l.flushAsync().join();
             Position p = new Position(entries.get(entries.size() - 1).getId().getIndex(), l.logEndOffset());
             publishDurable(p);
-            listener.onAppended(entries, p);
+            notifyListener(() -> listener.onAppended(entries, p));
             return entries.size();
         } catch (IOException | RuntimeException e) {
             LOG.error("{}: append of {} entries failed", name, entries.size(), e);
@@ -388,7 +388,7 @@ public final class SegmentLogStorage implements LogStorage {
                     lastIndexKept,
                     before,
                     p.endOffset());
-            listener.onLogChanged(p);
+            notifyListener(() -> listener.onLogChanged(p));
             return true;
         } catch (RuntimeException e) {
             LOG.error("{}: truncateSuffix({}) failed", name, lastIndexKept, e);
@@ -460,7 +460,7 @@ public final class SegmentLogStorage implements LogStorage {
                 lastIncluded,
                 p.index() + 1,
                 p.endOffset());
-        listener.onLogChanged(p);
+        notifyListener(() -> listener.onLogChanged(p));
         return true;
     }
 
@@ -580,13 +580,22 @@ public final class SegmentLogStorage implements LogStorage {
                     opened.lastEntryIndex(),
                     opened.logStartOffset(),
                     opened.logEndOffset());
-            listener.onLogChanged(p);
+            notifyListener(() -> listener.onLogChanged(p));
         } finally {
             w.unlock();
         }
     }
 
     // ------------------------------------------------------------------------------------------------ internals
+
+    /** The change is done and durable: a failing listener must not turn it into a storage error. */
+    private void notifyListener(Runnable r) {
+        try {
+            r.run();
+        } catch (RuntimeException e) {
+            LOG.warn("{}: log listener failed", name, e);
+        }
+    }
 
     private static Position endOf(Log l) {
         return new Position(l.lastEntryIndex(), l.logEndOffset());

@@ -147,6 +147,24 @@ class PartitionStateMachineTest {
     }
 
     @Test
+    void callbacksNeverThrowWhileTheNodeShutsDown() {
+        // JRaft's Node refuses getLastAppliedLogIndex() once it is shutting down; an exception escaping onApply would
+        // abort JRaft's FSM task (and could drop its SHUTDOWN task, hanging Node.join()).
+        com.alipay.sofa.jraft.Node stopping = (com.alipay.sofa.jraft.Node) java.lang.reflect.Proxy.newProxyInstance(
+                getClass().getClassLoader(), new Class<?>[] {com.alipay.sofa.jraft.Node.class}, (proxy, m, args) -> {
+                    throw new IllegalStateException("The node is not active, current state: STATE_SHUTTING");
+                });
+        replica.started(stopping);
+        FakeIterator it = new FakeIterator(
+                new long[] {1}, new ByteBuffer[] {SegmentLogStorageTest.batch(2, "a")}, new Closure[] {null});
+        fsm.onApply(it);
+        assertNull(it.error);
+        assertEquals(new PartitionStateMachine.Applied(1, 2), fsm.applied());
+        fsm.onLeaderStart(2);
+        fsm.onLeaderStop(Status.OK());
+    }
+
+    @Test
     void anEntryThatCannotBeAppliedIsFatalNeverSkipped() {
         AtomicReference<ReplicaFailedException> failed = new AtomicReference<>();
         replica.addListener(new PartitionListener() {
