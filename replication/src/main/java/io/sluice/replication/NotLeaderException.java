@@ -17,7 +17,8 @@ public class NotLeaderException extends RetriableReplicationException {
     private final transient Optional<ReplicaId> leader;
 
     public NotLeaderException(TopicPartition partition, Optional<ReplicaId> leader, String detail) {
-        super("not the leader of " + partition + leader.map(l -> ", leader is " + l).orElse(", leader unknown")
+        super("not the leader of " + partition
+                + leader.map(l -> ", leader is " + l).orElse(", leader unknown")
                 + (detail.isEmpty() ? "" : " (" + detail + ")"));
         this.partition = Objects.requireNonNull(partition, "partition");
         this.leader = Objects.requireNonNull(leader, "leader");

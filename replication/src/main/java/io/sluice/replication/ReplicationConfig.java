@@ -186,7 +186,8 @@ public record ReplicationConfig(
      */
     public static ReplicationConfig fromProperties(Map<String, String> props) {
         for (String name : props.keySet()) {
-            if (name.startsWith("raft.") && KEYS.stream().noneMatch(k -> k.name().equals(name))) {
+            if (name.startsWith("raft.")
+                    && KEYS.stream().noneMatch(k -> k.name().equals(name))) {
                 throw new IllegalArgumentException("unknown configuration key: " + name);
             }
         }

@@ -22,7 +22,8 @@ class ReplicationConfigTest {
     @Test
     void rejectsUnknownMissingAndOutOfRangeValues() {
         assertThrows(IllegalArgumentException.class, () -> ReplicationConfig.fromProperties(Map.of()));
-        assertThrows(IllegalArgumentException.class,
+        assertThrows(
+                IllegalArgumentException.class,
                 () -> ReplicationConfig.fromProperties(Map.of("raft.data.dir", "/d", "raft.no.such.key", "1")));
         ReplicationConfig c = ReplicationConfig.defaults(Path.of("/d"));
         assertThrows(IllegalArgumentException.class, () -> c.with(ReplicationConfig.ELECTION_TIMEOUT_MS, "5"));
@@ -37,7 +38,8 @@ class ReplicationConfigTest {
     void docsCarryTheGeneratedReference() throws Exception {
         Path doc = Path.of("").toAbsolutePath().getParent().resolve("docs").resolve("replication.md");
         String text = java.nio.file.Files.readString(doc);
-        assertTrue(text.contains(ReplicationConfig.referenceDoc()),
+        assertTrue(
+                text.contains(ReplicationConfig.referenceDoc()),
                 "docs/replication.md must contain ReplicationConfig.referenceDoc() verbatim; regenerate its table");
     }
 
@@ -46,8 +48,11 @@ class ReplicationConfigTest {
         String doc = ReplicationConfig.referenceDoc();
         for (ReplicationConfig.Key k : ReplicationConfig.KEYS) {
             assertTrue(doc.contains("`" + k.name() + "`"), k.name());
-            assertTrue(k.name().equals(ReplicationConfig.DATA_DIR) || k.name().equals(ReplicationConfig.HOST)
-                    || k.name().equals(ReplicationConfig.PORT) || k.name().matches(".*\\.(ms|count|entries|bytes)"),
+            assertTrue(
+                    k.name().equals(ReplicationConfig.DATA_DIR)
+                            || k.name().equals(ReplicationConfig.HOST)
+                            || k.name().equals(ReplicationConfig.PORT)
+                            || k.name().matches(".*\\.(ms|count|entries|bytes)"),
                     "key ends in a unit: " + k.name());
         }
     }
