@@ -44,8 +44,9 @@ import org.junit.jupiter.api.extension.TestWatcher;
  * stdout and stderr are appended to {@code target/e2e-logs/<name>-<time>/broker-i.log}, which survive the test;
  * {@link #dumpLogs} prints their tails (the {@link #dumpLogsOnFailure} watcher does so when a test fails, and
  * {@link #awaitReady} puts them into its failure message). Only processes this object started are ever signalled:
- * {@link #kill} is SIGKILL ({@link Process#destroyForcibly()}), {@link #close} kills whatever is still running and a
- * JVM shutdown hook does the same if the test JVM exits first.
+ * {@link #kill} is SIGKILL ({@link Process#destroyForcibly()}), {@link #freeze}/{@link #thaw} are SIGSTOP/SIGCONT,
+ * {@link #close} kills whatever is still running (frozen or not) and a JVM shutdown hook does the same if the test
+ * JVM exits first.
  *
  * <p>Thread-safe: every method is synchronized except the read-only accessors of immutable state.
  */
@@ -62,7 +63,8 @@ public final class ProcessCluster implements AutoCloseable {
             "--add-opens",
             "java.base/sun.nio.ch=ALL-UNNAMED",
             "--enable-native-access=ALL-UNNAMED",
-            "-Dcom.google.protobuf.use_unsafe_pre22_gencode=true");
+            "-Dcom.google.protobuf.use_unsafe_pre22_gencode=true",
+            "-Dsofa.middleware.log.disable=true");
 
     private static final int LOG_TAIL_LINES = 40;
 
@@ -303,10 +305,49 @@ public final class ProcessCluster implements AutoCloseable {
         }
     }
 
+    /** SIGSTOPs broker {@code i}: it stays in memory but runs nothing (like a long GC pause or a hung disk). */
+    public synchronized void freeze(int i) {
+        signal(i, "STOP");
+    }
+
+    /** SIGCONTs a frozen broker. */
+    public synchronized void thaw(int i) {
+        signal(i, "CONT");
+    }
+
+    private void signal(int i, String signal) {
+        Process p = processes[i - 1];
+        if (p == null || !p.isAlive()) {
+            throw new IllegalStateException("broker " + i + " is not running");
+        }
+        try {
+            Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(p.pid()))
+                    .redirectErrorStream(true)
+                    .start();
+            String out = new String(kill.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+                throw new AssertionError("kill -" + signal + " " + p.pid() + " failed: " + out);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
+    }
+
     /** Starts broker {@code i} again (same ports, same data) and waits until it is ready. */
     public void restart(int i, Duration readyTimeout) throws IOException {
         launch(i);
         awaitReady(readyTimeout, i);
+    }
+
+    /** Starts the given (stopped) brokers again together and waits until all of them are ready. */
+    public void restartAll(Duration readyTimeout, int... brokers) throws IOException {
+        for (int i : brokers) {
+            launch(i);
+        }
+        awaitReady(readyTimeout, brokers);
     }
 
     /** Waits until every broker is ready. */
