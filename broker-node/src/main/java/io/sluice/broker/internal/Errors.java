@@ -5,6 +5,7 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.sluice.logstore.OffsetOutOfRangeException;
 import io.sluice.logstore.record.CorruptRecordException;
+import io.sluice.proto.GrpcErrors;
 import io.sluice.proto.v1.ErrorCode;
 import io.sluice.proto.v1.ErrorInfo;
 import io.sluice.proto.v1.InternalDetail;
@@ -39,7 +40,7 @@ public final class Errors {
 
     /** The trailer carrying the serialized {@link ErrorInfo} of a failed call (docs/api.md). */
     public static final Metadata.Key<byte[]> ERROR_TRAILER =
-            Metadata.Key.of("sluice-error-bin", Metadata.BINARY_BYTE_MARSHALLER);
+            Metadata.Key.of(GrpcErrors.ERROR_TRAILER, Metadata.BINARY_BYTE_MARSHALLER);
 
     /** Back-off suggested to clients when a partition's proposal queue is full. */
     static final int RETRY_AFTER_MS = 50;
@@ -161,44 +162,8 @@ public final class Errors {
 
     /** The gRPC status of each error code, as documented in common.proto. */
     public static Status statusOf(ErrorCode code) {
-        return switch (code) {
-            case ERROR_CODE_UNSPECIFIED -> Status.OK;
-            case ERROR_CODE_INVALID_REQUEST,
-                    ERROR_CODE_CORRUPT_BATCH,
-                    ERROR_CODE_BATCH_TOO_LARGE,
-                    ERROR_CODE_RECORD_TOO_LARGE,
-                    ERROR_CODE_INVALID_TIMESTAMP,
-                    ERROR_CODE_INVALID_OFFSET,
-                    ERROR_CODE_INVALID_TOPIC_NAME,
-                    ERROR_CODE_INVALID_PARTITION_COUNT,
-                    ERROR_CODE_INVALID_REPLICATION_FACTOR,
-                    ERROR_CODE_INVALID_CONFIG,
-                    ERROR_CODE_INVALID_GROUP_ID,
-                    ERROR_CODE_UNSUPPORTED_ASSIGNOR -> Status.INVALID_ARGUMENT;
-            case ERROR_CODE_UNSUPPORTED_VERSION -> Status.UNIMPLEMENTED;
-            case ERROR_CODE_REQUEST_TIMED_OUT -> Status.DEADLINE_EXCEEDED;
-            case ERROR_CODE_RESOURCE_EXHAUSTED -> Status.RESOURCE_EXHAUSTED;
-            case ERROR_CODE_BROKER_NOT_AVAILABLE,
-                    ERROR_CODE_NOT_LEADER,
-                    ERROR_CODE_NOT_ENOUGH_REPLICAS,
-                    ERROR_CODE_CONTROLLER_NOT_AVAILABLE,
-                    ERROR_CODE_NOT_COORDINATOR,
-                    ERROR_CODE_COORDINATOR_NOT_AVAILABLE,
-                    ERROR_CODE_COORDINATOR_LOAD_IN_PROGRESS -> Status.UNAVAILABLE;
-            case ERROR_CODE_UNKNOWN_TOPIC, ERROR_CODE_UNKNOWN_PARTITION, ERROR_CODE_UNKNOWN_GROUP -> Status.NOT_FOUND;
-            case ERROR_CODE_OFFSET_OUT_OF_RANGE -> Status.OUT_OF_RANGE;
-            case ERROR_CODE_TOPIC_ALREADY_EXISTS, ERROR_CODE_DUPLICATE_SEQUENCE -> Status.ALREADY_EXISTS;
-            case ERROR_CODE_FENCED_PRODUCER,
-                    ERROR_CODE_OUT_OF_ORDER_SEQUENCE,
-                    ERROR_CODE_UNKNOWN_PRODUCER_ID,
-                    ERROR_CODE_UNKNOWN_MEMBER,
-                    ERROR_CODE_FENCED_MEMBER_EPOCH,
-                    ERROR_CODE_STALE_MEMBER_EPOCH,
-                    ERROR_CODE_GROUP_NOT_EMPTY,
-                    ERROR_CODE_FENCED_INSTANCE_ID,
-                    ERROR_CODE_INCONSISTENT_ASSIGNOR -> Status.FAILED_PRECONDITION;
-            default -> Status.INTERNAL;
-        };
+        // One table for the whole project: proto's GrpcErrors (the SDK maps statuses back with the same one).
+        return Status.fromCode(GrpcErrors.statusCode(code));
     }
 
     static Throwable unwrap(Throwable t) {

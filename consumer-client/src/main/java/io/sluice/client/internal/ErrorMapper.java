@@ -11,6 +11,7 @@ import io.sluice.client.OffsetOutOfRangeException;
 import io.sluice.client.RetriableException;
 import io.sluice.client.SluiceException;
 import io.sluice.client.TimeoutException;
+import io.sluice.proto.GrpcErrors;
 import io.sluice.proto.v1.ErrorInfo;
 import java.time.Duration;
 import java.util.Optional;
@@ -28,7 +29,7 @@ import java.util.concurrent.ExecutionException;
 public final class ErrorMapper {
     /** The trailer carrying an {@link ErrorInfo} next to a non-OK status. */
     public static final Metadata.Key<byte[]> ERROR_TRAILER =
-            Metadata.Key.of("sluice-error-bin", Metadata.BINARY_BYTE_MARSHALLER);
+            Metadata.Key.of(GrpcErrors.ERROR_TRAILER, Metadata.BINARY_BYTE_MARSHALLER);
 
     private ErrorMapper() {}
 
