@@ -59,14 +59,18 @@ start_broker() {
 check_ready() { "$root/bin/sluice-broker" --check-ready "127.0.0.1:$((7069 + $1))" >/dev/null 2>&1; }
 
 wait_ready() {
-  local ids=("$@") deadline=$(( SECONDS + ready_timeout )) i pending
+  local ids=("$@") deadline=$(( SECONDS + ready_timeout )) i k pending probes
   while :; do
-    pending=()
+    pending=() probes=()
     for i in "${ids[@]}"; do
       is_running "$(pid_of "$i")" || { echo "broker $i exited; last log lines:" >&2; tail -n 20 "$(broker_dir "$i")/stderr.log" >&2; die "broker $i failed to start"; }
-      check_ready "$i" || pending+=("$i")
     done
+    # Each probe is a JVM: run them side by side, and only for brokers not yet ready.
+    for i in "${ids[@]}"; do check_ready "$i" & probes+=($!); done
+    k=0
+    for i in "${ids[@]}"; do wait "${probes[k]}" || pending+=("$i"); k=$((k + 1)); done
     [[ ${#pending[@]} -eq 0 ]] && return 0
+    ids=("${pending[@]}")
     if (( SECONDS >= deadline )); then
       for i in "${pending[@]}"; do
         echo "broker $i is not ready after ${ready_timeout}s; last log lines:" >&2
