@@ -33,6 +33,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.TreeMap;
 import java.util.TreeSet;
 
@@ -282,9 +283,13 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
 
     private Optional<BrokerBackend.LeaderInfo> leader(String topic, int partition) {
         Optional<PartitionHandle> local = backend.partition(topic, partition);
-        if (local.isPresent() && local.get().leaderId().isPresent()) {
-            return Optional.of(new BrokerBackend.LeaderInfo(
-                    local.get().leaderId().getAsInt(), local.get().leaderTerm()));
+        if (local.isPresent()) {
+            // Read once: the leader may be lost between two reads (it was, under failover: INTERNAL on GetMetadata).
+            OptionalInt id = local.get().leaderId();
+            if (id.isPresent()) {
+                return Optional.of(
+                        new BrokerBackend.LeaderInfo(id.getAsInt(), local.get().leaderTerm()));
+            }
         }
         return backend.leaderOf(topic, partition);
     }

@@ -2,6 +2,7 @@ package io.sluice.broker.internal;
 
 import io.sluice.proto.v1.ErrorCode;
 import io.sluice.replication.metadata.TopicInfo;
+import java.util.OptionalInt;
 
 /**
  * Resolves a (topic, partition) of a data-path request to the local leader replica, or explains why it cannot: unknown
@@ -46,8 +47,10 @@ final class PartitionLookup {
     }
 
     BrokerException notLeader(String topic, int partition, PartitionHandle local) {
-        if (local != null && local.leaderId().isPresent()) {
-            int id = local.leaderId().getAsInt();
+        // Read once: the leader may be lost between two reads.
+        OptionalInt localLeader = local == null ? OptionalInt.empty() : local.leaderId();
+        if (localLeader.isPresent()) {
+            int id = localLeader.getAsInt();
             if (id != backend.brokerId()) {
                 return BrokerException.notLeader(topic, partition, backend.broker(id), local.leaderTerm());
             }
