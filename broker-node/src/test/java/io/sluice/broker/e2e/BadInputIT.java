@@ -902,5 +902,6 @@ class BadInputIT {
             assertTrue(cluster.isAlive(b), "broker " + b + " is alive at the end");
             assertNotEquals(0, cluster.pid(b));
         }
+        assertEquals(List.of(), cluster.internalErrors(), "no bad input made a broker fail with INTERNAL (a bug)");
     }
 }

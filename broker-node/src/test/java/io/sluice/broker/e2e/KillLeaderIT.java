@@ -405,6 +405,7 @@ class KillLeaderIT {
                     + String.join("\n  ", problems.subList(0, Math.min(20, problems.size()))));
         }
         assertEquals(RECORDS, acked.size(), "every record acknowledged once (strict attempts + retrying records)");
+        assertEquals(List.of(), cluster.internalErrors(), "no broker failed a request with INTERNAL (a bug)");
     }
 
     /** SIGKILLs the leader of a partition the consumer has not finished; returns its broker id. */

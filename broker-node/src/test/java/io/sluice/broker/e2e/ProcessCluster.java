@@ -443,6 +443,20 @@ public final class ProcessCluster implements AutoCloseable {
         }
     }
 
+    /**
+     * Every INTERNAL error any broker logged (the error mapping logs each with its id; INTERNAL means a bug, never a
+     * bad request or a failover).
+     */
+    public List<String> internalErrors() {
+        List<String> out = new ArrayList<>();
+        for (int i = 1; i <= size(); i++) {
+            for (String l : logLines(i, "Errors - internal error")) {
+                out.add("broker " + i + ": " + l);
+            }
+        }
+        return out;
+    }
+
     /** A JUnit watcher that prints every broker's log tail when a test fails. */
     public static TestWatcher dumpLogsOnFailure(Supplier<ProcessCluster> cluster) {
         return new TestWatcher() {
