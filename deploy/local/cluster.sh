@@ -99,7 +99,11 @@ cmd_up() {
   local ids=() i
   for ((i = 1; i <= n; i++)); do start_broker "$i" "$n"; ids+=("$i"); done
   wait_ready "${ids[@]}"
-  echo "cluster of $n brokers is ready; bootstrap address: 127.0.0.1:7070"
+  local bootstrap=""
+  for ((i = 1; i <= n; i++)); do bootstrap+="${bootstrap:+,}127.0.0.1:$((7069 + i))"; done
+  echo "cluster of $n brokers is ready; bootstrap address: $bootstrap"
+  # The CLI defaults to 127.0.0.1:7070; listing every broker lets it reach the cluster while broker 1 is down.
+  echo "export SLUICE_BOOTSTRAP=$bootstrap"
 }
 
 stop_pid() {
