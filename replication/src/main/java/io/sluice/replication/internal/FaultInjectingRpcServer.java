@@ -1,5 +1,6 @@
 package io.sluice.replication.internal;
 
+import com.alipay.sofa.jraft.rpc.Connection;
 import com.alipay.sofa.jraft.rpc.RpcContext;
 import com.alipay.sofa.jraft.rpc.RpcProcessor;
 import com.alipay.sofa.jraft.rpc.RpcServer;
@@ -39,7 +40,7 @@ final class FaultInjectingRpcServer implements RpcServer, NetworkFaults {
         this.delegate = delegate;
     }
 
-    /** Drops every request from now on (used by an abrupt halt). */
+    /** Drops every request from now on and closes the connection it came on (used by an abrupt halt). */
     void dropAll() {
         dropAll = true;
     }
@@ -75,6 +76,9 @@ final class FaultInjectingRpcServer implements RpcServer, NetworkFaults {
             public void handleRequest(RpcContext ctx, T request) {
                 if (shouldDrop(ctx, request)) {
                     dropped.incrementAndGet();
+                    if (dropAll) {
+                        closeConnection(ctx);
+                    }
                     return;
                 }
                 p.handleRequest(ctx, request);
@@ -95,6 +99,20 @@ final class FaultInjectingRpcServer implements RpcServer, NetworkFaults {
                 return p.executorSelector();
             }
         };
+    }
+
+    /**
+     * A halted server answers nothing, but its connections must not outlive it: a connection accepted while the
+     * server stopped escapes bolt's connection cleanup and stays open in this JVM, so the peer that holds it would
+     * send every request into a void, even after the broker restarted on the same port (its other connections reach
+     * the new server). A crashed process's sockets are reset by the OS; closing the connection imitates that, and the
+     * peer reconnects.
+     */
+    private static void closeConnection(RpcContext ctx) {
+        Connection c = ctx == null ? null : ctx.getConnection();
+        if (c != null) {
+            c.close();
+        }
     }
 
     private boolean shouldDrop(RpcContext ctx, Object request) {

@@ -1,6 +1,7 @@
 package io.sluice.replication.internal;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.alipay.sofa.jraft.rpc.Connection;
@@ -117,5 +118,84 @@ class FaultInjectingRpcServerTest {
         server.dropAll();
         p.handleRequest(from("127.0.0.1:50002"), append("127.0.0.1:7002:2"));
         assertEquals(4, handled.size());
+    }
+
+    /** A connection that only records whether it was closed. */
+    static final class RecordingConnection implements Connection {
+        volatile boolean closed;
+
+        @Override
+        public Object getAttribute(String key) {
+            return null;
+        }
+
+        @Override
+        public void setAttribute(String key, Object value) {}
+
+        @Override
+        public Object setAttributeIfAbsent(String key, Object value) {
+            return null;
+        }
+
+        @Override
+        public void close() {
+            closed = true;
+        }
+    }
+
+    /**
+     * A halted server closes the connection a request came on (as the OS resets a crashed process's sockets): a
+     * connection that outlives the server would otherwise swallow its peer's requests even after a restart on the
+     * same port. Blocked senders, by contrast, keep their connection (a cut link, not a crash).
+     */
+    @Test
+    @SuppressWarnings("unchecked")
+    void haltedServerClosesTheConnectionsRequestsArriveOn() {
+        CapturingServer inner = new CapturingServer();
+        FaultInjectingRpcServer server = new FaultInjectingRpcServer(inner);
+        List<Object> handled = new ArrayList<>();
+        server.registerProcessor(new RpcProcessor<Object>() {
+            @Override
+            public void handleRequest(RpcContext rpcCtx, Object request) {
+                handled.add(request);
+            }
+
+            @Override
+            public String interest() {
+                return "any";
+            }
+        });
+        RpcProcessor<Object> p = (RpcProcessor<Object>) inner.processors.get(0);
+        RecordingConnection cutLink = new RecordingConnection();
+        server.block("127.0.0.1:7001");
+        p.handleRequest(on(cutLink, "127.0.0.1:50001"), append("127.0.0.1:7001:1"));
+        assertFalse(cutLink.closed, "a blocked sender's connection stays open");
+
+        server.dropAll();
+        RecordingConnection conn = new RecordingConnection();
+        p.handleRequest(on(conn, "127.0.0.1:50002"), append("127.0.0.1:7002:2"));
+        assertTrue(conn.closed, "connection of a request to a halted server closed");
+        assertEquals(List.of(), handled);
+        assertEquals(2, server.droppedRequests());
+        // No connection known: still dropped, nothing to close.
+        p.handleRequest(from("127.0.0.1:50003"), append("127.0.0.1:7002:2"));
+        assertEquals(3, server.droppedRequests());
+    }
+
+    static RpcContext on(Connection conn, String remote) {
+        return new RpcContext() {
+            @Override
+            public void sendResponse(Object responseObj) {}
+
+            @Override
+            public Connection getConnection() {
+                return conn;
+            }
+
+            @Override
+            public String getRemoteAddress() {
+                return remote;
+            }
+        };
     }
 }
