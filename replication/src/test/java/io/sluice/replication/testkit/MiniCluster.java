@@ -97,7 +97,7 @@ public final class MiniCluster implements AutoCloseable {
         private long leaderRebalanceIntervalMs = 0;
         private long snapshotIntervalMs = 0;
         private LogConfig logConfig = LogConfig.defaults();
-        private Duration timeout = Duration.ofSeconds(30);
+        private Duration timeout = defaultTimeout();
         private UnaryOperator<ReplicationNodeConfig> customizer = UnaryOperator.identity();
 
         private Builder(Path root) {
@@ -211,6 +211,17 @@ public final class MiniCluster implements AutoCloseable {
             LOG.info("mini cluster of {} brokers started under {}", brokers, root);
             return cluster;
         }
+    }
+
+    /** System property: default wait deadline of every cluster, in seconds (CI-safe default 60). */
+    public static final String TIMEOUT_PROPERTY = "sluice.it.timeoutSeconds";
+
+    /**
+     * The default deadline of cluster waits: generous, because on a loaded 2-core CI machine a failover plus a
+     * reconnect can take tens of seconds; a wait that succeeds returns as soon as its condition holds.
+     */
+    public static Duration defaultTimeout() {
+        return Duration.ofSeconds(Long.getLong(TIMEOUT_PROPERTY, 60));
     }
 
     private static int freePort() throws IOException {
@@ -525,6 +536,7 @@ public final class MiniCluster implements AutoCloseable {
         long pause = 5;
         while (!condition.getAsBoolean()) {
             if (System.nanoTime() > deadline) {
+                LOG.error("timed out waiting for {}; threads:\n{}", message, threadDump());
                 throw new AssertionError("timed out after " + timeout.toMillis() + " ms waiting for " + message);
             }
             try {
@@ -535,6 +547,31 @@ public final class MiniCluster implements AutoCloseable {
             }
             pause = Math.min(pause * 2, 50);
         }
+    }
+
+    private static String threadDump() {
+        StringBuilder b = new StringBuilder();
+        for (java.lang.management.ThreadInfo t :
+                java.lang.management.ManagementFactory.getThreadMXBean().dumpAllThreads(true, true)) {
+            b.append('"').append(t.getThreadName()).append("\" ").append(t.getThreadState());
+            if (t.getLockName() != null) {
+                b.append(" on ").append(t.getLockName());
+            }
+            if (t.getLockOwnerName() != null) {
+                b.append(" owned by \"").append(t.getLockOwnerName()).append('"');
+            }
+            b.append('\n');
+            for (StackTraceElement e : t.getStackTrace()) {
+                b.append("\tat ").append(e).append('\n');
+            }
+            for (java.lang.management.LockInfo l : t.getLockedSynchronizers()) {
+                b.append("\tholds ").append(l).append('\n');
+            }
+            for (java.lang.management.MonitorInfo m : t.getLockedMonitors()) {
+                b.append("\tholds monitor ").append(m).append('\n');
+            }
+        }
+        return b.toString();
     }
 
     /** Polls {@code probe} until it yields a value, failing with {@code what} after the cluster timeout. */
