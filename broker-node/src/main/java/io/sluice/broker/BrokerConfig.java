@@ -136,8 +136,8 @@ public final class BrokerConfig {
                 Type.INT,
                 "7270",
                 port(),
-                "Port of the HTTP endpoints (/metrics, /health); advertised in the metadata (the HTTP server itself"
-                        + " is not served yet).",
+                "Port of the HTTP endpoints: GET /health/live and /health/ready (200 once registered with the"
+                        + " controller and serving, else 503); 0 picks a free port. Advertised in the metadata.",
                 node));
         k.add(key(
                 DATA_DIR,

@@ -6,6 +6,7 @@ import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.health.v1.HealthGrpc;
 import io.grpc.netty.NettyChannelBuilder;
+import io.sluice.broker.internal.HealthHttpServer;
 import io.sluice.broker.internal.NodeBackend;
 import io.sluice.proto.v1.AdminServiceGrpc;
 import io.sluice.proto.v1.DescribeClusterRequest;
@@ -40,13 +41,22 @@ public final class SluiceBroker implements AutoCloseable {
     private final BrokerConfig config;
     private final ReplicationNode node;
     private final BrokerServer server;
+    private final BrokerHealth health;
     private final CountDownLatch stopped = new CountDownLatch(1);
     private volatile boolean closed;
 
-    private SluiceBroker(BrokerConfig config, ReplicationNode node, BrokerServer server) {
+    private SluiceBroker(BrokerConfig config, ReplicationNode node, BrokerServer server, BrokerHealth health) {
         this.config = config;
         this.node = node;
         this.server = server;
+        this.health = health;
+    }
+
+    /** What the HTTP probes report; bound before the node starts so that the node advertises the real HTTP port. */
+    private static final class BrokerHealth {
+        volatile boolean ready;
+        volatile boolean stopping;
+        HealthHttpServer http;
     }
 
     /** Starts a broker and returns once its servers are bound; readiness follows asynchronously. */
@@ -55,11 +65,18 @@ public final class SluiceBroker implements AutoCloseable {
         // Bind gRPC first so that the node registers the real port (grpc.port=0 picks one).
         NodeBackend backend = new NodeBackend();
         BrokerServer server = new BrokerServer(config, backend).start();
+        BrokerHealth health = new BrokerHealth();
         ReplicationNode node;
         try {
+            health.http = HealthHttpServer.start(
+                    config.host(), config.httpPort(), () -> !health.stopping, () -> health.ready && !health.stopping);
             node = ReplicationNode.start(config.replicationNodeConfig()
-                    .with(ReplicationNodeConfig.GRPC_PORT, Integer.toString(server.port())));
+                    .with(ReplicationNodeConfig.GRPC_PORT, Integer.toString(server.port()))
+                    .with(ReplicationNodeConfig.HTTP_PORT, Integer.toString(health.http.port())));
         } catch (IOException | RuntimeException e) {
+            if (health.http != null) {
+                health.http.close();
+            }
             try {
                 server.close();
             } catch (InterruptedException ie) {
@@ -68,7 +85,7 @@ public final class SluiceBroker implements AutoCloseable {
             throw e;
         }
         backend.attach(node);
-        SluiceBroker b = new SluiceBroker(config, node, server);
+        SluiceBroker b = new SluiceBroker(config, node, server, health);
         Thread t = new Thread(() -> b.awaitReady(backend), "sluice-readiness");
         t.setDaemon(true);
         t.start();
@@ -80,6 +97,7 @@ public final class SluiceBroker implements AutoCloseable {
         while (!closed) {
             if (backend.isReady()) {
                 server.markServing();
+                health.ready = true;
                 LOG.info(
                         "broker {} is ready: gRPC on {}:{}, Raft on {}, controller is broker {}",
                         config.brokerId(),
@@ -110,6 +128,11 @@ public final class SluiceBroker implements AutoCloseable {
         return server;
     }
 
+    /** The bound HTTP port of {@code /health/live} and {@code /health/ready}. */
+    public int httpPort() {
+        return health.http.port();
+    }
+
     /** Graceful stop: stop accepting calls, hand leadership over, then stop serving. Idempotent. */
     @Override
     public void close() {
@@ -117,6 +140,7 @@ public final class SluiceBroker implements AutoCloseable {
             return;
         }
         closed = true;
+        health.stopping = true;
         LOG.info("broker {} shutting down", config.brokerId());
         server.stopAccepting();
         node.close();
@@ -125,6 +149,7 @@ public final class SluiceBroker implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        health.http.close();
         LOG.info("broker {} stopped", config.brokerId());
         stopped.countDown();
     }
@@ -132,6 +157,8 @@ public final class SluiceBroker implements AutoCloseable {
     /** Abrupt stop for tests: like a crash, nothing handed over. */
     public void halt() {
         closed = true;
+        health.stopping = true;
+        health.http.close();
         node.halt();
         server.stopAccepting();
         try {

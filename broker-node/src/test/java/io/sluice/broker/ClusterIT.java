@@ -107,6 +107,30 @@ class ClusterIT {
                     () -> SluiceBroker.checkReady("127.0.0.1:" + port, Duration.ofSeconds(1)),
                     Duration.ofSeconds(60),
                     "broker ready");
+            // The HTTP readiness probe agrees with the gRPC health service.
+            int httpPort = brokers.get(id).httpPort();
+            TestUtil.waitFor(
+                    () -> httpStatus(httpPort, "/health/ready") == 200,
+                    Duration.ofSeconds(30),
+                    "GET /health/ready answers 200");
+            assertEquals(200, httpStatus(httpPort, "/health/live"));
+        }
+    }
+
+    static int httpStatus(int port, String path) {
+        try {
+            return java.net.http.HttpClient.newHttpClient()
+                    .send(
+                            java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port + path))
+                                    .timeout(Duration.ofSeconds(5))
+                                    .build(),
+                            java.net.http.HttpResponse.BodyHandlers.discarding())
+                    .statusCode();
+        } catch (java.io.IOException e) {
+            return -1;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return -1;
         }
     }
 
