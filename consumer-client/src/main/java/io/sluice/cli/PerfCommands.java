@@ -17,6 +17,7 @@ import java.util.OptionalInt;
 import java.util.OptionalLong;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -131,6 +132,12 @@ final class PerfCommands {
     /** {@code sluice perf produce}. */
     @Command(name = "produce", description = "Producer throughput and acknowledgement latency.")
     static final class Produce extends PerfBase {
+        @Option(
+                names = "--throughput",
+                defaultValue = "-1",
+                description = "Target records/s; -1 (default) sends as fast as the producer accepts records.")
+        double throughput;
+
         @Override
         public Integer call() {
             validate();
@@ -145,6 +152,14 @@ final class PerfCommands {
                 long lastReport = start;
                 long lastAcked = 0;
                 for (long i = 0; i < records; i++) {
+                    if (throughput > 0) {
+                        // a fixed schedule (not a fixed gap) so a late send is followed by catch-up, like Kafka's
+                        // ThroughputThrottler: the offered rate stays the requested one
+                        long due = start + (long) (i * 1e9 / throughput);
+                        for (long wait; (wait = due - System.nanoTime()) > 0; ) {
+                            LockSupport.parkNanos(wait);
+                        }
+                    }
                     long sent = System.nanoTime();
                     producer.sendAsync(new Record(
                                     topic, OptionalInt.empty(), null, value, List.of(), OptionalLong.empty()))
