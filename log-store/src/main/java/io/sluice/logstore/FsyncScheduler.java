@@ -24,7 +24,8 @@ import java.util.concurrent.locks.ReentrantLock;
  *
  * <p>A broker creates one scheduler and passes it to every {@link Log#open}; tests make their own. A
  * flush that throws is logged and does not stop the thread; the target reports the failure to its own
- * waiters.
+ * waiters. The scheduler also carries the broker's {@link LogStats}, the one sink every log sharing it
+ * reports append and fsync timings to.
  *
  * <p>This class is thread-safe.
  */
@@ -36,10 +37,12 @@ public final class FsyncScheduler implements AutoCloseable {
     private final ArrayDeque<Flushable> queue = new ArrayDeque<>();
     private final Set<Flushable> queued = Collections.newSetFromMap(new IdentityHashMap<>());
     private final Thread thread;
+    private final LogStats stats;
     private boolean closed;
     private long flushes;
 
-    private FsyncScheduler(String threadName) {
+    private FsyncScheduler(String threadName, LogStats stats) {
+        this.stats = stats;
         thread = new Thread(this::run, threadName);
         thread.setDaemon(true);
         thread.start();
@@ -47,7 +50,16 @@ public final class FsyncScheduler implements AutoCloseable {
 
     /** Starts a scheduler whose thread has the given name. */
     public static FsyncScheduler start(String threadName) {
-        return new FsyncScheduler(Objects.requireNonNull(threadName, "threadName"));
+        return start(threadName, LogStats.NONE);
+    }
+
+    /**
+     * Starts a scheduler whose thread has the given name and whose logs report their append and fsync timings to
+     * {@code stats}.
+     */
+    public static FsyncScheduler start(String threadName, LogStats stats) {
+        return new FsyncScheduler(
+                Objects.requireNonNull(threadName, "threadName"), Objects.requireNonNull(stats, "stats"));
     }
 
     /** Starts a scheduler whose thread is named {@code sluice-fsync}. */
@@ -89,6 +101,11 @@ public final class FsyncScheduler implements AutoCloseable {
         } finally {
             lock.unlock();
         }
+    }
+
+    /** Where the logs that share this scheduler report their timings. */
+    public LogStats stats() {
+        return stats;
     }
 
     /** The name of the flush thread. */

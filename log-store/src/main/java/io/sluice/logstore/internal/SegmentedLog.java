@@ -243,6 +243,7 @@ public final class SegmentedLog implements Log {
         if (batches.isEmpty()) {
             return List.of();
         }
+        long started = System.nanoTime();
         ByteBuffer[] bufs = new ByteBuffer[batches.size()];
         for (int i = 0; i < bufs.length; i++) {
             bufs[i] = validate(batches.get(i), i);
@@ -298,16 +299,36 @@ public final class SegmentedLog implements Log {
             }
             if (config.durability() == DurabilityPolicy.FSYNC_PER_APPEND) {
                 Segment active = segments[segments.length - 1];
+                long flushStarted = System.nanoTime();
                 try {
                     active.flush();
                 } catch (IOException e) {
                     throw new UncheckedIOException("fsync of " + active.logFile() + " failed", e);
                 }
+                reportFsync(System.nanoTime() - flushStarted);
                 markDurable(logEndOffset);
             }
+            reportAppend(bufs.length, System.nanoTime() - started);
             return infos;
         } finally {
             writeLock.unlock();
+        }
+    }
+
+    // A failing stats sink must not fail the log (no lambda: these run on every append).
+    private void reportAppend(int batches, long nanos) {
+        try {
+            fsync.stats().onAppend(batches, nanos);
+        } catch (RuntimeException e) {
+            LOG.log(Level.DEBUG, "log stats callback failed", e);
+        }
+    }
+
+    private void reportFsync(long nanos) {
+        try {
+            fsync.stats().onFsync(nanos);
+        } catch (RuntimeException e) {
+            LOG.log(Level.DEBUG, "log stats callback failed", e);
         }
     }
 
@@ -439,8 +460,10 @@ public final class SegmentedLog implements Log {
                 failWaiters(new IllegalStateException("log " + dir + " is closed"));
                 return;
             }
+            long flushStarted = System.nanoTime();
             try {
                 active.flush();
+                reportFsync(System.nanoTime() - flushStarted);
             } catch (IOException | RuntimeException e) {
                 LOG.log(Level.ERROR, "fsync of " + active.logFile() + " failed", e);
                 failWaiters(e instanceof IOException io ? new UncheckedIOException(io) : e);
