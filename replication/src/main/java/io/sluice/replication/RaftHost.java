@@ -26,7 +26,34 @@ public interface RaftHost extends AutoCloseable {
      * @param brokerId this broker's id, used in the {@link ReplicaId}s it reports
      */
     static RaftHost start(int brokerId, ReplicationConfig config) throws IOException {
-        return RaftHostImpl.start(brokerId, config);
+        return start(brokerId, config, ReplicationObserver.NONE);
+    }
+
+    /**
+     * Like {@link #start(int, ReplicationConfig)}, reporting replica lifecycle, commit latency and log timings to
+     * {@code observer} (the broker's metrics).
+     */
+    static RaftHost start(int brokerId, ReplicationConfig config, ReplicationObserver observer) throws IOException {
+        return RaftHostImpl.start(brokerId, config, PartitionStateExtension.Factory.NONE, observer);
+    }
+
+    /**
+     * Like {@link #start(int, ReplicationConfig)}, with {@code extensions} asked for the {@link
+     * PartitionStateExtension} of every partition replica this host opens.
+     */
+    static RaftHost start(int brokerId, ReplicationConfig config, PartitionStateExtension.Factory extensions)
+            throws IOException {
+        return RaftHostImpl.start(brokerId, config, extensions, ReplicationObserver.NONE);
+    }
+
+    /** Both of the above: state extensions and an observer. */
+    static RaftHost start(
+            int brokerId,
+            ReplicationConfig config,
+            PartitionStateExtension.Factory extensions,
+            ReplicationObserver observer)
+            throws IOException {
+        return RaftHostImpl.start(brokerId, config, extensions, observer);
     }
 
     /** This broker's replica identity: id and the bound Raft endpoint. */

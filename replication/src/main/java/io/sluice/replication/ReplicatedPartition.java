@@ -45,6 +45,18 @@ public interface ReplicatedPartition {
     long term();
 
     /**
+     * On the leader: the replicas in sync, the leader first. A follower is in sync while it acknowledged a Raft request
+     * within {@link ReplicationConfig#REPLICA_LAG_TIME_MAX_MS} and held the leader's whole log (as of a check, every
+     * 500 ms) at some point within that time; a new leader starts by counting every replica in sync. Empty on a
+     * replica that does not lead: only the leader knows. The partition is under-replicated when the leader reports
+     * fewer in-sync replicas than {@link #replicas()}.
+     */
+    List<ReplicaId> inSyncReplicas();
+
+    /** Bytes of this replica's segment files on disk (0 once closed). */
+    long logSizeBytes();
+
+    /**
      * Proposes {@code batch} (exactly one record batch, from position to limit) as one Raft entry.
      *
      * <p>The header and CRC are checked before proposing; the records are never decoded. The partition takes ownership

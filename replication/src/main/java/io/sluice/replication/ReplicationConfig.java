@@ -25,6 +25,7 @@ import java.util.Objects;
  * @param appendMaxBytes {@value #APPEND_MAX_BYTES}
  * @param snapshotChunkBytes {@value #SNAPSHOT_CHUNK_BYTES}
  * @param shutdownTransferTimeoutMs {@value #SHUTDOWN_TRANSFER_TIMEOUT_MS}
+ * @param replicaLagTimeMaxMs {@value #REPLICA_LAG_TIME_MAX_MS}
  */
 public record ReplicationConfig(
         Path dataDir,
@@ -36,7 +37,8 @@ public record ReplicationConfig(
         int disruptorBufferEntries,
         int appendMaxBytes,
         int snapshotChunkBytes,
-        long shutdownTransferTimeoutMs) {
+        long shutdownTransferTimeoutMs,
+        long replicaLagTimeMaxMs) {
 
     public static final String DATA_DIR = "raft.data.dir";
     public static final String HOST = "raft.host";
@@ -48,6 +50,7 @@ public record ReplicationConfig(
     public static final String APPEND_MAX_BYTES = "raft.append.max.bytes";
     public static final String SNAPSHOT_CHUNK_BYTES = "raft.snapshot.chunk.bytes";
     public static final String SHUTDOWN_TRANSFER_TIMEOUT_MS = "raft.shutdown.transfer.timeout.ms";
+    public static final String REPLICA_LAG_TIME_MAX_MS = "raft.replica.lag.time.max.ms";
 
     /** The type of a configuration value. */
     public enum Type {
@@ -150,7 +153,17 @@ public record ReplicationConfig(
                     0,
                     600_000,
                     "How long a graceful RaftHost.close() waits for the leadership of its led partitions to move to"
-                            + " other replicas before stopping them anyway."));
+                            + " other replicas before stopping them anyway."),
+            new Key(
+                    REPLICA_LAG_TIME_MAX_MS,
+                    Type.LONG,
+                    "10000",
+                    100,
+                    3_600_000,
+                    "A leader counts a follower as in sync while the follower acknowledged a Raft request within"
+                            + " this time and held the leader's whole log at some point within it (as Kafka's"
+                            + " replica.lag.time.max.ms). Fewer in-sync replicas than replicas = under-replicated."
+                            + " Checked every 500 ms."));
 
     public ReplicationConfig {
         Objects.requireNonNull(dataDir, "dataDir");
@@ -170,6 +183,7 @@ public record ReplicationConfig(
         check(APPEND_MAX_BYTES, appendMaxBytes);
         check(SNAPSHOT_CHUNK_BYTES, snapshotChunkBytes);
         check(SHUTDOWN_TRANSFER_TIMEOUT_MS, shutdownTransferTimeoutMs);
+        check(REPLICA_LAG_TIME_MAX_MS, replicaLagTimeMaxMs);
     }
 
     /** The defaults, with the given data directory. */
@@ -201,7 +215,8 @@ public record ReplicationConfig(
                 (int) number(props, DISRUPTOR_BUFFER_ENTRIES),
                 (int) number(props, APPEND_MAX_BYTES),
                 (int) number(props, SNAPSHOT_CHUNK_BYTES),
-                number(props, SHUTDOWN_TRANSFER_TIMEOUT_MS));
+                number(props, SHUTDOWN_TRANSFER_TIMEOUT_MS),
+                number(props, REPLICA_LAG_TIME_MAX_MS));
     }
 
     /** Every key with its value, as text, in {@link #KEYS} order; {@code fromProperties(toProperties())} is equal. */
@@ -217,6 +232,7 @@ public record ReplicationConfig(
         out.put(APPEND_MAX_BYTES, Integer.toString(appendMaxBytes));
         out.put(SNAPSHOT_CHUNK_BYTES, Integer.toString(snapshotChunkBytes));
         out.put(SHUTDOWN_TRANSFER_TIMEOUT_MS, Long.toString(shutdownTransferTimeoutMs));
+        out.put(REPLICA_LAG_TIME_MAX_MS, Long.toString(replicaLagTimeMaxMs));
         return out;
     }
 

@@ -22,9 +22,11 @@ import io.sluice.replication.NotLeaderException;
 import io.sluice.replication.OverloadedException;
 import io.sluice.replication.PartitionClosedException;
 import io.sluice.replication.PartitionListener;
+import io.sluice.replication.PartitionStateExtension;
 import io.sluice.replication.ReplicaFailedException;
 import io.sluice.replication.ReplicaId;
 import io.sluice.replication.ReplicatedPartition;
+import io.sluice.replication.ReplicationObserver;
 import io.sluice.replication.RetriableReplicationException;
 import io.sluice.replication.TimestampedOffset;
 import io.sluice.replication.TopicPartition;
@@ -72,6 +74,8 @@ final class PartitionReplica implements ReplicatedPartition, SegmentLogStorage.L
     private final String name;
     private final Semaphore inflight;
     private final int maxInflight;
+    private final ReplicationObserver observer;
+    private final InSyncTracker inSyncTracker;
     private final Map<ByteBuffer, ProposalClosure> leaderAcks = Collections.synchronizedMap(new IdentityHashMap<>());
     private final CopyOnWriteArrayList<PartitionListener> listeners = new CopyOnWriteArrayList<>();
     private final AtomicLong highWatermark = new AtomicLong();
@@ -80,6 +84,7 @@ final class PartitionReplica implements ReplicatedPartition, SegmentLogStorage.L
 
     private SegmentLogStorage storage;
     private PartitionStateMachine fsm;
+    private Optional<PartitionStateExtension> extension = Optional.empty();
     private volatile Node node;
     private volatile State state = State.STARTING;
     private volatile ReplicaFailedException failure;
@@ -90,22 +95,45 @@ final class PartitionReplica implements ReplicatedPartition, SegmentLogStorage.L
     private volatile long term;
     private volatile List<ReplicaId> replicas;
     private volatile CompletableFuture<Void> leadershipLost = new CompletableFuture<>();
+    /** The leader's last in-sync set (leader first); meaningful only while leading. */
+    private volatile List<ReplicaId> inSyncReplicas = List.of();
     /** Guarded by {@link #notifyLock}. */
     private long notifiedHighWatermark = -1;
 
-    PartitionReplica(TopicPartition tp, ReplicaId self, List<ReplicaId> replicas, int maxInflight) {
+    PartitionReplica(
+            TopicPartition tp,
+            ReplicaId self,
+            List<ReplicaId> replicas,
+            int maxInflight,
+            long replicaLagTimeMaxMs,
+            ReplicationObserver observer) {
         this.tp = tp;
         this.self = self;
         this.name = tp + "@" + self.brokerId();
         this.replicas = List.copyOf(replicas);
         this.inflight = new Semaphore(maxInflight);
         this.maxInflight = maxInflight;
+        this.observer = observer;
+        this.inSyncTracker = new InSyncTracker(replicaLagTimeMaxMs);
     }
 
     /** Second construction step: the collaborators that need this object. */
-    void bind(SegmentLogStorage storage, PartitionStateMachine fsm) {
+    void bind(SegmentLogStorage storage, PartitionStateMachine fsm, Optional<PartitionStateExtension> extension) {
         this.storage = storage;
         this.fsm = fsm;
+        this.extension = extension;
+    }
+
+    Optional<PartitionStateExtension> extension() {
+        return extension;
+    }
+
+    static void closeQuietly(PartitionStateExtension e) {
+        try {
+            e.close();
+        } catch (RuntimeException ex) {
+            LOG.warn("state extension {} failed to close", e, ex);
+        }
     }
 
     /** Third step: the JRaft node is initialized (it may already have called back). */
@@ -178,6 +206,66 @@ final class PartitionReplica implements ReplicatedPartition, SegmentLogStorage.L
     }
 
     @Override
+    public List<ReplicaId> inSyncReplicas() {
+        return isLeader() ? inSyncReplicas : List.of();
+    }
+
+    @Override
+    public long logSizeBytes() {
+        if (state == State.CLOSED || storage == null) {
+            return 0;
+        }
+        try {
+            return storage.withLog(l -> l.sizeInBytes());
+        } catch (IllegalStateException notOpen) {
+            return 0;
+        }
+    }
+
+    /**
+     * On the leader: samples every follower's replication progress and recomputes {@link #inSyncReplicas()} (see
+     * {@link InSyncTracker}). Called periodically by the host's housekeeping thread; cheap (a map lookup and a short
+     * lock per follower).
+     */
+    void sampleFollowers() {
+        Node n = node;
+        if (n == null || !isLeader()) {
+            return;
+        }
+        List<ReplicaId> current = replicas;
+        List<ReplicaId> inSync = new ArrayList<>(current.size());
+        inSync.add(self);
+        if (!ReplicatorProbe.available()) {
+            // Fallback: JRaft's liveness view (acknowledged within its leader lease), not caught-up-ness.
+            List<PeerId> alive;
+            try {
+                alive = n.listAlivePeers();
+            } catch (IllegalStateException notLeader) {
+                return;
+            }
+            for (ReplicaId r : current) {
+                if (r.brokerId() != self.brokerId() && alive.contains(toPeer(r))) {
+                    inSync.add(r);
+                }
+            }
+        } else {
+            long now = ReplicatorProbe.nowMs();
+            long leaderLast = n.getLastLogIndex();
+            List<InSyncTracker.Progress> progress = new ArrayList<>(current.size());
+            for (ReplicaId r : current) {
+                if (r.brokerId() != self.brokerId()) {
+                    progress.add(ReplicatorProbe.progress(n, toPeer(r), r)
+                            .orElse(new InSyncTracker.Progress(r, 0, Long.MIN_VALUE)));
+                }
+            }
+            inSync.addAll(inSyncTracker.sample(now, leaderLast, progress));
+        }
+        if (isLeader()) {
+            inSyncReplicas = List.copyOf(inSync);
+        }
+    }
+
+    @Override
     public CompletableFuture<AppendResult> append(ByteBuffer batch, AckMode acks) {
         try {
             checkOpen();
@@ -190,7 +278,7 @@ final class PartitionReplica implements ReplicatedPartition, SegmentLogStorage.L
                 throw new OverloadedException(tp + ": " + maxInflight + " appends in flight");
             }
             ByteBuffer owned = batch.isReadOnly() ? copyOf(batch) : batch.slice();
-            ProposalClosure proposal = new ProposalClosure(owned, acks, this::toException, inflight::release);
+            ProposalClosure proposal = new ProposalClosure(owned, acks, this::toException, inflight::release, observer);
             if (acks == AckMode.LEADER) {
                 leaderAcks.put(owned, proposal);
                 proposal.future().whenComplete((r, e) -> leaderAcks.remove(owned));
@@ -466,6 +554,14 @@ final class PartitionReplica implements ReplicatedPartition, SegmentLogStorage.L
         leaderTerm = newTerm;
         lastLeaderTerm = newTerm;
         leadershipLost = new CompletableFuture<>();
+        List<ReplicaId> all = replicas;
+        List<ReplicaId> followers =
+                all.stream().filter(r -> r.brokerId() != self.brokerId()).toList();
+        inSyncTracker.reset(ReplicatorProbe.nowMs(), followers);
+        List<ReplicaId> inSync = new ArrayList<>(all.size());
+        inSync.add(self);
+        inSync.addAll(followers);
+        inSyncReplicas = List.copyOf(inSync);
         LOG.info("{}: leader of term {} (high watermark {})", name, newTerm, highWatermark.get());
         refreshHighWatermark();
         notify(l -> l.onLeaderStart(newTerm));

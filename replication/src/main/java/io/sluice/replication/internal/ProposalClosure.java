@@ -4,6 +4,7 @@ import com.alipay.sofa.jraft.Closure;
 import com.alipay.sofa.jraft.Status;
 import io.sluice.replication.AckMode;
 import io.sluice.replication.AppendResult;
+import io.sluice.replication.ReplicationObserver;
 import java.nio.ByteBuffer;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -23,14 +24,22 @@ final class ProposalClosure implements Closure {
     private final CompletableFuture<AppendResult> future = new CompletableFuture<>();
     private final Function<Status, RuntimeException> errors;
     private final Runnable release;
+    private final ReplicationObserver observer;
+    private final long proposedNanos = System.nanoTime();
     private final AtomicBoolean ran = new AtomicBoolean();
     private volatile AppendResult result;
 
-    ProposalClosure(ByteBuffer batch, AckMode acks, Function<Status, RuntimeException> errors, Runnable release) {
+    ProposalClosure(
+            ByteBuffer batch,
+            AckMode acks,
+            Function<Status, RuntimeException> errors,
+            Runnable release,
+            ReplicationObserver observer) {
         this.batch = batch;
         this.acks = acks;
         this.errors = errors;
         this.release = release;
+        this.observer = observer;
     }
 
     /** The proposed bytes: the identity JRaft keeps in the leader's in-memory entry. */
@@ -49,6 +58,11 @@ final class ProposalClosure implements Closure {
     /** Called by the state machine before it runs the closure with OK. */
     void committed(AppendResult r) {
         result = r;
+        try {
+            observer.onCommitted(System.nanoTime() - proposedNanos);
+        } catch (RuntimeException e) {
+            // Metrics must never fail an apply.
+        }
     }
 
     /** The leader fsynced the entry: enough for {@link AckMode#LEADER}. */

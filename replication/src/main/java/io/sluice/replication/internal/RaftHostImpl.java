@@ -14,12 +14,14 @@ import com.alipay.sofa.jraft.util.Endpoint;
 import io.sluice.logstore.FsyncScheduler;
 import io.sluice.replication.NetworkFaults;
 import io.sluice.replication.PartitionSpec;
+import io.sluice.replication.PartitionStateExtension;
 import io.sluice.replication.RaftGroupOptions;
 import io.sluice.replication.RaftHost;
 import io.sluice.replication.ReplicaId;
 import io.sluice.replication.ReplicatedPartition;
 import io.sluice.replication.ReplicationConfig;
 import io.sluice.replication.ReplicationException;
+import io.sluice.replication.ReplicationObserver;
 import io.sluice.replication.TopicPartition;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -56,6 +58,15 @@ public final class RaftHostImpl implements RaftHost {
     private static final Logger LOG = LoggerFactory.getLogger(RaftHostImpl.class);
     /** How often high watermarks are refreshed in case a commit of control entries only produced no callback. */
     private static final long HW_REFRESH_MS = 500;
+    /** How often leaders sample their followers' progress for {@link ReplicatedPartition#inSyncReplicas()}. */
+    private static final long IN_SYNC_SAMPLE_MS = 500;
+
+    /** See {@link #applySharedOptions}: JRaft sizes a group's RPC callback pool as core = this / 3, max = this. */
+    private static final int RPC_CALLBACK_THREADS_PER_GROUP = 2;
+
+    /** Threads that handle the pipelined AppendEntries of every group this broker follows (see the class used). */
+    private static final int APPEND_STRIPES =
+            Math.max(4, 2 * Runtime.getRuntime().availableProcessors());
 
     private static final String SOFA_LOG_DISABLE = "sofa.middleware.log.disable";
 
@@ -71,9 +82,11 @@ public final class RaftHostImpl implements RaftHost {
     private final int brokerId;
     private final ReplicationConfig config;
     private final ReplicaId self;
+    private final PartitionStateExtension.Factory extensions;
     private final Endpoint endpoint;
     private final FaultInjectingRpcServer rpcServer;
     private final FsyncScheduler fsync;
+    private final ReplicationObserver observer;
     private final ExecutorService snapshotExecutor;
     private final ScheduledExecutorService housekeeping;
     private final Clock clock = Clock.systemUTC();
@@ -82,13 +95,22 @@ public final class RaftHostImpl implements RaftHost {
     private final Object lifecycle = new Object();
     private volatile boolean closed;
 
-    private RaftHostImpl(int brokerId, ReplicationConfig config, FaultInjectingRpcServer rpcServer, int port) {
+    private RaftHostImpl(
+            int brokerId,
+            ReplicationConfig config,
+            FaultInjectingRpcServer rpcServer,
+            int port,
+            PartitionStateExtension.Factory extensions,
+            ReplicationObserver observer) {
         this.brokerId = brokerId;
         this.config = config;
+        this.extensions = extensions;
         this.rpcServer = rpcServer;
+        this.observer = observer;
         this.self = new ReplicaId(brokerId, config.host(), port);
         this.endpoint = new Endpoint(config.host(), port);
-        this.fsync = FsyncScheduler.start("sluice-fsync-" + brokerId);
+        // Every partition log shares this scheduler, so its stats sink sees every log's timings.
+        this.fsync = FsyncScheduler.start("sluice-fsync-" + brokerId, observer);
         AtomicInteger n = new AtomicInteger();
         this.snapshotExecutor = Executors.newFixedThreadPool(1, r -> {
             Thread t = new Thread(r, "sluice-raft-snapshot-" + brokerId + "-" + n.incrementAndGet());
@@ -102,21 +124,34 @@ public final class RaftHostImpl implements RaftHost {
         });
         housekeeping.scheduleWithFixedDelay(
                 this::refreshHighWatermarks, HW_REFRESH_MS, HW_REFRESH_MS, TimeUnit.MILLISECONDS);
+        housekeeping.scheduleWithFixedDelay(
+                this::sampleFollowers, IN_SYNC_SAMPLE_MS, IN_SYNC_SAMPLE_MS, TimeUnit.MILLISECONDS);
     }
 
     /** See {@link RaftHost#start}. */
     public static RaftHostImpl start(int brokerId, ReplicationConfig config) throws IOException {
+        return start(brokerId, config, PartitionStateExtension.Factory.NONE, ReplicationObserver.NONE);
+    }
+
+    /** See {@link RaftHost#start(int, ReplicationConfig, PartitionStateExtension.Factory, ReplicationObserver)}. */
+    public static RaftHostImpl start(
+            int brokerId,
+            ReplicationConfig config,
+            PartitionStateExtension.Factory extensions,
+            ReplicationObserver observer)
+            throws IOException {
         Files.createDirectories(config.dataDir());
         // Bound to the configured address only (bolt's default would bind every interface).
         com.alipay.remoting.rpc.RpcServer bolt =
                 new com.alipay.remoting.rpc.RpcServer(config.host(), config.port(), true);
-        FaultInjectingRpcServer server = new FaultInjectingRpcServer(new BoltRpcServer(bolt));
+        FaultInjectingRpcServer server = new FaultInjectingRpcServer(
+                new StripedAppendEntriesRpcServer(new BoltRpcServer(bolt), APPEND_STRIPES, "sluice-raft-" + brokerId));
         RaftRpcServerFactory.addRaftRequestProcessors(server);
         if (!server.init(null)) {
             throw new IOException("cannot start the Raft RPC server on " + config.host() + ":" + config.port());
         }
         int port = server.boundPort();
-        RaftHostImpl host = new RaftHostImpl(brokerId, config, server, port);
+        RaftHostImpl host = new RaftHostImpl(brokerId, config, server, port, extensions, observer);
         NodeManager.getInstance().addAddress(host.endpoint);
         LOG.info("broker {}: Raft host started on {}, data in {}", brokerId, host.self.endpoint(), config.dataDir());
         return host;
@@ -156,19 +191,32 @@ public final class RaftHostImpl implements RaftHost {
                 throw new IllegalArgumentException(
                         "replica " + me + " of " + tp + " has another broker id than " + self);
             }
-            PartitionReplica replica = new PartitionReplica(tp, self, spec.replicas(), config.maxInflightProposals());
+            PartitionReplica replica = new PartitionReplica(
+                    tp, self, spec.replicas(), config.maxInflightProposals(), config.replicaLagTimeMaxMs(), observer);
             PartitionLayout layout = PartitionLayout.of(config.dataDir(), tp);
             SegmentLogStorage storage =
                     new SegmentLogStorage(replica.name(), layout, spec.logConfig(), fsync, clock, replica);
-            PartitionStateMachine fsm = new PartitionStateMachine(replica, storage, snapshotExecutor);
-            replica.bind(storage, fsm);
+            Optional<PartitionStateExtension> ext;
+            try {
+                ext = extensions.create(replica);
+            } catch (RuntimeException e) {
+                throw new ReplicationException(
+                        "cannot create the state extension of " + tp + " on broker " + brokerId, e);
+            }
+            PartitionStateMachine fsm = new PartitionStateMachine(replica, storage, snapshotExecutor, ext);
+            replica.bind(storage, fsm, ext);
+            // Before the node starts, so that listeners the observer adds see the first leadership events.
+            notifyObserver(replica, true);
             try {
                 layout.create();
                 NodeOptions opts = nodeOptions(spec, layout, storage, fsm);
                 Node node = RaftServiceFactory.createAndInitRaftNode(tp.groupId(), PartitionReplica.toPeer(self), opts);
                 replica.started(node);
             } catch (IOException | RuntimeException e) {
+                replica.markClosed();
                 storage.shutdown();
+                ext.ifPresent(PartitionReplica::closeQuietly);
+                notifyObserver(replica, false);
                 throw new ReplicationException("cannot open " + tp + " on broker " + brokerId, e);
             }
             partitions.put(tp, replica);
@@ -251,6 +299,11 @@ public final class RaftHostImpl implements RaftHost {
         // A request a cut link swallowed stalls a replicator's pipeline until this timeout (JRaft's default is 5 s);
         // a peer silent for two election timeouts is gone anyway.
         opts.setRpcDefaultTimeout(Math.max(1000, 2 * electionTimeoutMs));
+        // Each group's RPC client runs response callbacks on a pool of its own whose core size is a third of this
+        // (JRaft's default 80 keeps 26 threads per group once it has seen 26 responses: 750 replicas on a broker made
+        // ~20,000 threads). Two gives a core of zero and one worker that exists only while responses arrive and
+        // idles out after 60 s: the order of one group's responses is kept, and idle groups cost no thread.
+        opts.setRpcProcessorThreadPoolSize(RPC_CALLBACK_THREADS_PER_GROUP);
         RaftOptions raft = opts.getRaftOptions();
         raft.setDisruptorBufferSize(config.disruptorBufferEntries());
         raft.setMaxBodySize(config.appendMaxBytes());
@@ -318,6 +371,15 @@ public final class RaftHostImpl implements RaftHost {
             }
             DurableFiles.deleteRecursively(
                     PartitionLayout.of(config.dataDir(), partition).root());
+            if (r != null) {
+                r.extension().ifPresent(e -> {
+                    try {
+                        e.onDeleted();
+                    } catch (RuntimeException ex) {
+                        LOG.warn("{}: the state extension failed to drop its data", r.name(), ex);
+                    }
+                });
+            }
             LOG.info("{}@{}: replica data deleted", partition, brokerId);
         }
     }
@@ -412,8 +474,32 @@ public final class RaftHostImpl implements RaftHost {
             LOG.warn("{}: error stopping the Raft node", r.name(), e);
         } finally {
             r.storage().shutdown();
+            r.extension().ifPresent(PartitionReplica::closeQuietly);
+            notifyObserver(r, false);
         }
         LOG.info("{}: replica {}", r.name(), abrupt ? "halted" : "closed");
+    }
+
+    private void notifyObserver(PartitionReplica r, boolean opened) {
+        try {
+            if (opened) {
+                observer.onReplicaOpened(r);
+            } else {
+                observer.onReplicaClosed(r);
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("{}: replication observer threw", r.name(), e);
+        }
+    }
+
+    private void sampleFollowers() {
+        for (PartitionReplica r : partitions.values()) {
+            try {
+                r.sampleFollowers();
+            } catch (RuntimeException e) {
+                LOG.debug("{}: follower sampling failed", r.name(), e);
+            }
+        }
     }
 
     private void shutdownShared() {

@@ -1,8 +1,10 @@
 package io.sluice.replication.node;
 
 import com.alipay.sofa.jraft.util.Endpoint;
+import io.sluice.replication.PartitionStateExtension;
 import io.sluice.replication.RaftHost;
 import io.sluice.replication.ReplicatedPartition;
+import io.sluice.replication.ReplicationObserver;
 import io.sluice.replication.TopicPartition;
 import io.sluice.replication.metadata.BrokerInfo;
 import io.sluice.replication.metadata.MetadataClient;
@@ -66,8 +68,33 @@ public final class ReplicationNode implements AutoCloseable {
      * @throws IOException if the data directory or the Raft port cannot be used
      */
     public static ReplicationNode start(ReplicationNodeConfig config) throws IOException {
+        return start(config, PartitionStateExtension.Factory.NONE, ReplicationObserver.NONE);
+    }
+
+    /**
+     * Like {@link #start(ReplicationNodeConfig)}, with {@code extensions} asked for the {@link PartitionStateExtension}
+     * of every partition replica this broker opens (the broker keeps {@code __offsets} state this way). The factory must
+     * be ready before the node starts: replicas found on disk reopen at once.
+     */
+    public static ReplicationNode start(ReplicationNodeConfig config, PartitionStateExtension.Factory extensions)
+            throws IOException {
+        return start(config, extensions, ReplicationObserver.NONE);
+    }
+
+    /**
+     * Like {@link #start(ReplicationNodeConfig)}, reporting the partition replicas' lifecycle, commit latency and log
+     * timings to {@code observer} (the broker's metrics).
+     */
+    public static ReplicationNode start(ReplicationNodeConfig config, ReplicationObserver observer) throws IOException {
+        return start(config, PartitionStateExtension.Factory.NONE, observer);
+    }
+
+    /** With both state extensions and an observer (the broker uses this). */
+    public static ReplicationNode start(
+            ReplicationNodeConfig config, PartitionStateExtension.Factory extensions, ReplicationObserver observer)
+            throws IOException {
         int id = config.brokerId();
-        RaftHost host = RaftHost.start(id, config.replication());
+        RaftHost host = RaftHost.start(id, config.replication(), extensions, observer);
         MetadataController controller = null;
         try {
             BrokerInfo self = new BrokerInfo(

@@ -1,6 +1,7 @@
 package io.sluice.replication.testkit;
 
 import io.sluice.logstore.LogConfig;
+import io.sluice.replication.PartitionStateExtension;
 import io.sluice.replication.ReplicaId;
 import io.sluice.replication.ReplicatedPartition;
 import io.sluice.replication.ReplicationConfig;
@@ -33,6 +34,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.BooleanSupplier;
+import java.util.function.IntFunction;
 import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
@@ -75,11 +77,17 @@ public final class MiniCluster implements AutoCloseable {
     private final Set<List<Integer>> cuts = new HashSet<>();
 
     private final Duration timeout;
+    private final IntFunction<PartitionStateExtension.Factory> extensions;
 
-    private MiniCluster(Path root, Map<Integer, ReplicationNodeConfig> configs, Duration timeout) {
+    private MiniCluster(
+            Path root,
+            Map<Integer, ReplicationNodeConfig> configs,
+            Duration timeout,
+            IntFunction<PartitionStateExtension.Factory> extensions) {
         this.root = root;
         this.configs = configs;
         this.timeout = timeout;
+        this.extensions = extensions;
     }
 
     public static Builder builder(Path root) {
@@ -99,6 +107,7 @@ public final class MiniCluster implements AutoCloseable {
         private LogConfig logConfig = LogConfig.defaults();
         private Duration timeout = defaultTimeout();
         private UnaryOperator<ReplicationNodeConfig> customizer = UnaryOperator.identity();
+        private IntFunction<PartitionStateExtension.Factory> extensions = id -> PartitionStateExtension.Factory.NONE;
 
         private Builder(Path root) {
             this.root = root;
@@ -155,6 +164,15 @@ public final class MiniCluster implements AutoCloseable {
             return this;
         }
 
+        /**
+         * The partition state extensions of each broker, by broker id; called at every (re)start of that broker, so a
+         * restarted broker can reopen its persisted extension state.
+         */
+        public Builder stateExtensions(IntFunction<PartitionStateExtension.Factory> perBroker) {
+            this.extensions = perBroker;
+            return this;
+        }
+
         /** A last change to each broker's config. */
         public Builder configure(UnaryOperator<ReplicationNodeConfig> c) {
             this.customizer = c;
@@ -198,7 +216,7 @@ public final class MiniCluster implements AutoCloseable {
                         ReplicationNodeConfig.fromProperties(props, ReplicationConfig.fromProperties(raft), logConfig);
                 configs.put(id, customizer.apply(c));
             }
-            MiniCluster cluster = new MiniCluster(root, configs, timeout);
+            MiniCluster cluster = new MiniCluster(root, configs, timeout, extensions);
             try {
                 for (int id : configs.keySet()) {
                     cluster.startNode(id);
@@ -309,7 +327,7 @@ public final class MiniCluster implements AutoCloseable {
     }
 
     private synchronized void startNode(int id) throws IOException {
-        ReplicationNode n = ReplicationNode.start(configs.get(id));
+        ReplicationNode n = ReplicationNode.start(configs.get(id), extensions.apply(id));
         for (List<Integer> cut : cuts) {
             if (cut.get(1) == id) {
                 n.raftHost().faults().block(endpoint(cut.get(0)));
@@ -512,14 +530,17 @@ public final class MiniCluster implements AutoCloseable {
                 "replica " + topic + "-" + partition + " open on broker " + brokerId);
     }
 
-    /** The replica set of a partition as broker ids, from the controller's view. */
+    /**
+     * The replica set of a partition as broker ids, from the controller's view (or a running broker's while no
+     * controller leader is up); waits while that view does not know the topic yet (a broker that just restarted).
+     */
     public List<Integer> replicasOf(String topic, int partition) {
-        return metadata()
-                .current()
-                .topic(topic)
-                .orElseThrow()
-                .partition(partition)
-                .replicas();
+        return await(() -> replicasIfKnown(topic, partition), "topic " + topic + " in the metadata");
+    }
+
+    /** {@link #replicasOf} without waiting: empty while the view does not know the topic. */
+    public Optional<List<Integer>> replicasIfKnown(String topic, int partition) {
+        return metadata().current().topic(topic).map(t -> t.partition(partition).replicas());
     }
 
     /** The {@link ReplicaId} of broker {@code id}. */

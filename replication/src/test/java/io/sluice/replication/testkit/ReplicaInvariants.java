@@ -7,6 +7,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 
 /**
@@ -61,8 +62,20 @@ public final class ReplicaInvariants {
         return new Object() {
             @Override
             public String toString() {
+                try {
+                    return describeNow();
+                } catch (RuntimeException | AssertionError e) {
+                    return "(state unavailable: " + e + ")";
+                }
+            }
+
+            private String describeNow() {
                 StringBuilder sb = new StringBuilder();
-                for (int b : c.replicasOf(topic, partition)) {
+                Optional<List<Integer>> replicas = c.replicasIfKnown(topic, partition);
+                if (replicas.isEmpty()) {
+                    return "(the metadata does not know " + topic + " yet)";
+                }
+                for (int b : replicas.get()) {
                     sb.append(" broker ").append(b).append(": ");
                     if (!c.isRunning(b)) {
                         sb.append("down;");
