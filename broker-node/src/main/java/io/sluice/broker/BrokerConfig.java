@@ -78,6 +78,16 @@ public final class BrokerConfig {
     public static final String TOPIC_DEFAULT_RF = "topic.default.replication.factor";
     public static final String REQUEST_THREADS = "request.threads";
     public static final String SHUTDOWN_TIMEOUT_MS = "shutdown.timeout.ms";
+    public static final String OFFSETS_TOPIC_PARTITIONS = "offsets.topic.partitions";
+    public static final String OFFSETS_TOPIC_RF = "offsets.topic.replication.factor";
+    public static final String GROUP_HEARTBEAT_INTERVAL_MS = "group.heartbeat.interval.ms";
+    public static final String GROUP_SESSION_TIMEOUT_MS = "group.session.timeout.ms";
+    public static final String GROUP_MIN_SESSION_TIMEOUT_MS = "group.min.session.timeout.ms";
+    public static final String GROUP_MAX_SESSION_TIMEOUT_MS = "group.max.session.timeout.ms";
+    public static final String GROUP_REBALANCE_TIMEOUT_MS = "group.rebalance.timeout.ms";
+    public static final String OFFSETS_RETENTION_MS = "offsets.retention.ms";
+    public static final String OFFSETS_RETENTION_CHECK_INTERVAL_MS = "offsets.retention.check.interval.ms";
+    public static final String METRICS_ENABLED = "metrics.enabled";
 
     /** Replication keys the broker derives from its own ({@code raft.host} = broker.host, {@code raft.data.dir} = data.dir/raft). */
     private static final java.util.Set<String> DERIVED =
@@ -137,7 +147,8 @@ public final class BrokerConfig {
                 "7270",
                 port(),
                 "Port of the HTTP endpoints: GET /health/live and /health/ready (200 once registered with the"
-                        + " controller and serving, else 503); 0 picks a free port. Advertised in the metadata.",
+                        + " controller and serving, else 503) and GET /metrics (Prometheus); 0 picks a free port."
+                        + " Advertised in the metadata.",
                 node));
         k.add(key(
                 DATA_DIR,
@@ -237,6 +248,85 @@ public final class BrokerConfig {
                 atLeast(0),
                 "On SIGTERM, how long to wait for in-flight calls after leadership was handed over.",
                 limits));
+        String groups = "Consumer groups";
+        k.add(key(
+                OFFSETS_TOPIC_PARTITIONS,
+                Type.INT,
+                "16",
+                range(1, 1000),
+                "Partitions of the internal topic __offsets (committed offsets of consumer groups; a group's"
+                        + " coordinator is the leader of the partition its id hashes to). Used when the topic is created,"
+                        + " at the first group lookup; changing it later has no effect on the existing topic.",
+                groups));
+        k.add(key(
+                OFFSETS_TOPIC_RF,
+                Type.INT,
+                "3",
+                atLeast(1),
+                "Replication factor of __offsets, lowered to the number of registered brokers; the topic is created (at the"
+                        + " first group lookup) once that many brokers are alive.",
+                groups));
+        k.add(key(
+                GROUP_HEARTBEAT_INTERVAL_MS,
+                Type.INT,
+                "1000",
+                atLeast(1),
+                "Interval group members are told to heartbeat at. Also bounds how long a partition released by one"
+                        + " member waits before the next member picks it up. Must be below group.min.session.timeout.ms.",
+                groups));
+        k.add(key(
+                GROUP_SESSION_TIMEOUT_MS,
+                Type.INT,
+                "10000",
+                atLeast(1),
+                "Session timeout of a member that asks for none: a member silent for this long is removed and its"
+                        + " partitions are reassigned.",
+                groups));
+        k.add(key(
+                GROUP_MIN_SESSION_TIMEOUT_MS,
+                Type.INT,
+                "2000",
+                atLeast(1),
+                "Smallest session timeout a member may ask for (else INVALID_REQUEST).",
+                groups));
+        k.add(key(
+                GROUP_MAX_SESSION_TIMEOUT_MS,
+                Type.INT,
+                "300000",
+                atLeast(1),
+                "Largest session timeout a member may ask for (else INVALID_REQUEST).",
+                groups));
+        k.add(key(
+                GROUP_REBALANCE_TIMEOUT_MS,
+                Type.INT,
+                "60000",
+                atLeast(1),
+                "Rebalance timeout of a member that asks for none: a member that still owns a revoked partition this"
+                        + " long after the revocation is removed from the group.",
+                groups));
+        k.add(key(
+                OFFSETS_RETENTION_MS,
+                Type.LONG,
+                Long.toString(7L * 24 * 3600 * 1000),
+                atLeast(1),
+                "A group without members whose last commit (and the moment it became empty) is older than this is"
+                        + " deleted with its committed offsets. Default 7 days.",
+                groups));
+        k.add(key(
+                OFFSETS_RETENTION_CHECK_INTERVAL_MS,
+                Type.LONG,
+                "600000",
+                atLeast(1),
+                "How often each coordinator looks for expired groups.",
+                groups));
+        k.add(key(
+                METRICS_ENABLED,
+                Type.ENUM,
+                "true",
+                v -> v.equals("true") || v.equals("false") ? Optional.empty() : Optional.of("must be true or false"),
+                "Serve GET /metrics on http.port (Prometheus text; see docs/metrics.md) and record the metrics."
+                        + " false: no registry, nothing recorded, /metrics answers 404.",
+                "Metrics"));
         java.util.Set<String> own = new java.util.HashSet<>();
         k.forEach(x -> own.add(x.name()));
         for (ReplicationNodeConfig.Key nk : ReplicationNodeConfig.KEYS) {
@@ -422,6 +512,11 @@ public final class BrokerConfig {
         } catch (IllegalArgumentException e) {
             throw new ConfigException("invalid configuration: " + e.getMessage());
         }
+        try {
+            c.groupConfig();
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("invalid consumer group configuration: " + e.getMessage());
+        }
         if (c.messageMaxBytes() < (long) c.produceMaxBatchBytes() + 1024) {
             throw new ConfigException("config key '" + MESSAGE_MAX_BYTES + "' (" + c.messageMaxBytes()
                     + ") must be at least produce.max.batch.bytes + 1024 (" + (c.produceMaxBatchBytes() + 1024L) + ")");
@@ -487,6 +582,18 @@ public final class BrokerConfig {
 
     public int getInt(String key) {
         return Integer.parseInt(get(key));
+    }
+
+    /** The group coordinator's settings (the {@code group.*} and {@code offsets.retention.*} keys). */
+    public io.sluice.broker.internal.group.GroupConfig groupConfig() {
+        return new io.sluice.broker.internal.group.GroupConfig(
+                getInt(GROUP_HEARTBEAT_INTERVAL_MS),
+                getInt(GROUP_SESSION_TIMEOUT_MS),
+                getInt(GROUP_MIN_SESSION_TIMEOUT_MS),
+                getInt(GROUP_MAX_SESSION_TIMEOUT_MS),
+                getInt(GROUP_REBALANCE_TIMEOUT_MS),
+                Long.parseLong(get(OFFSETS_RETENTION_MS)),
+                Long.parseLong(get(OFFSETS_RETENTION_CHECK_INTERVAL_MS)));
     }
 
     public int brokerId() {
@@ -565,6 +672,18 @@ public final class BrokerConfig {
 
     public int shutdownTimeoutMs() {
         return getInt(SHUTDOWN_TIMEOUT_MS);
+    }
+
+    public int offsetsTopicPartitions() {
+        return getInt(OFFSETS_TOPIC_PARTITIONS);
+    }
+
+    public int offsetsTopicReplicationFactor() {
+        return getInt(OFFSETS_TOPIC_RF);
+    }
+
+    public boolean metricsEnabled() {
+        return Boolean.parseBoolean(get(METRICS_ENABLED));
     }
 
     /** The Raft host configuration: raft.* keys, with raft.host = broker.host and raft.data.dir = data.dir/raft. */

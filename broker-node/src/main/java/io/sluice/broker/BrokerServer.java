@@ -14,9 +14,15 @@ import io.sluice.broker.internal.ErrorMappingInterceptor;
 import io.sluice.broker.internal.FetchServiceImpl;
 import io.sluice.broker.internal.PeerChannels;
 import io.sluice.broker.internal.ProduceServiceImpl;
+import io.sluice.broker.internal.group.GroupCoordinator;
+import io.sluice.broker.internal.group.GroupServiceImpl;
+import io.sluice.broker.internal.group.LeaderLogOffsets;
+import io.sluice.broker.internal.metrics.BrokerMetrics;
+import io.sluice.broker.internal.metrics.RequestMetrics;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
@@ -26,7 +32,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The client-facing gRPC server of one broker: Produce, Fetch (with ListOffsets) and Admin behind the error-mapping
+ * The client-facing gRPC server of one broker: Produce, Fetch (with ListOffsets), Admin and Group behind the error-mapping
  * interceptor, plus the standard health and reflection services. Handlers run on a fixed, named request executor,
  * never on Netty's event loop. Health reports NOT_SERVING until {@link #markServing()}.
  *
@@ -41,21 +47,33 @@ public final class BrokerServer implements AutoCloseable {
     private final FetchServiceImpl fetch;
     private final List<BindableService> services;
     private final PeerChannels peers;
+    private final GroupCoordinator groups;
+    private final Optional<BrokerMetrics> metrics;
     private Server server;
 
     public BrokerServer(BrokerConfig config, BrokerBackend backend) {
+        this(config, backend, Optional.empty());
+    }
+
+    /** A server whose Produce and Fetch services and streaming calls are recorded in {@code metrics}. */
+    public BrokerServer(BrokerConfig config, BrokerBackend backend, Optional<BrokerMetrics> metrics) {
         this.config = config;
+        this.metrics = metrics;
+        RequestMetrics requests = metrics.map(BrokerMetrics::requests).orElse(RequestMetrics.NONE);
         this.executor = Executors.newFixedThreadPool(config.requestThreads(), named("sluice-request-"));
         this.peers = PeerChannels.over(backend);
+        this.groups = new GroupCoordinator(
+                backend, config.groupConfig(), java.time.Clock.systemUTC(), new LeaderLogOffsets(backend, peers));
         this.fetch = new FetchServiceImpl(
-                backend, executor, config.fetchMaxBytes(), config.fetchMaxBufferedBytesPerStream());
+                backend, executor, config.fetchMaxBytes(), config.fetchMaxBufferedBytesPerStream(), requests);
         this.services = List.of(
                 new ProduceServiceImpl(
                         backend,
                         executor,
                         config.produceMaxInflightPerStream(),
                         config.produceMaxBatchBytes(),
-                        config.produceTimeoutMs()),
+                        config.produceTimeoutMs(),
+                        requests),
                 fetch,
                 new AdminServiceImpl(
                         backend,
@@ -63,7 +81,8 @@ public final class BrokerServer implements AutoCloseable {
                         config.topicMaxPartitions(),
                         config.topicDefaultPartitions(),
                         config.topicDefaultReplicationFactor(),
-                        peers));
+                        peers),
+                new GroupServiceImpl(groups));
         health.setStatus("", ServingStatus.NOT_SERVING);
     }
 
@@ -85,8 +104,11 @@ public final class BrokerServer implements AutoCloseable {
                 .permitKeepAliveWithoutCalls(true);
         ErrorMappingInterceptor interceptor = new ErrorMappingInterceptor();
         for (BindableService s : services) {
-            b.addService(BrokerServices.rejectMalformed(
-                    ServerInterceptors.intercept(s, interceptor, PeerChannels.interceptor())));
+            var def = ServerInterceptors.intercept(s, interceptor, PeerChannels.interceptor());
+            if (metrics.isPresent()) {
+                def = ServerInterceptors.intercept(def, metrics.get().activeStreams());
+            }
+            b.addService(BrokerServices.rejectMalformed(def));
         }
         b.addService(health.getHealthService());
         b.addService(ProtoReflectionServiceV1.newInstance());
@@ -116,6 +138,14 @@ public final class BrokerServer implements AutoCloseable {
         }
     }
 
+    /**
+     * The group coordinator behind GroupService. It answers COORDINATOR_NOT_AVAILABLE until the broker's offset store
+     * is handed to it with {@link GroupCoordinator#attach}.
+     */
+    public GroupCoordinator groupCoordinator() {
+        return groups;
+    }
+
     public FetchServiceImpl fetchService() {
         return fetch;
     }
@@ -132,6 +162,7 @@ public final class BrokerServer implements AutoCloseable {
     public void close() throws InterruptedException {
         stopAccepting();
         awaitTermination(config.shutdownTimeoutMs());
+        groups.close();
         peers.close();
         executor.shutdownNow();
     }

@@ -8,8 +8,13 @@ import io.grpc.health.v1.HealthGrpc;
 import io.grpc.netty.NettyChannelBuilder;
 import io.sluice.broker.internal.HealthHttpServer;
 import io.sluice.broker.internal.NodeBackend;
+import io.sluice.broker.internal.metrics.BrokerMetrics;
+import io.sluice.broker.internal.offsets.OffsetStore;
+import io.sluice.broker.internal.offsets.OffsetsDb;
+import io.sluice.broker.internal.offsets.ReplicatedOffsetStore;
 import io.sluice.proto.v1.AdminServiceGrpc;
 import io.sluice.proto.v1.DescribeClusterRequest;
+import io.sluice.replication.ReplicationObserver;
 import io.sluice.replication.node.ReplicationNode;
 import io.sluice.replication.node.ReplicationNodeConfig;
 import java.io.IOException;
@@ -18,6 +23,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.apache.logging.log4j.LogManager;
@@ -42,14 +49,24 @@ public final class SluiceBroker implements AutoCloseable {
     private final ReplicationNode node;
     private final BrokerServer server;
     private final BrokerHealth health;
+    private final ReplicatedOffsetStore offsets;
+    private final Optional<BrokerMetrics> metrics;
     private final CountDownLatch stopped = new CountDownLatch(1);
     private volatile boolean closed;
 
-    private SluiceBroker(BrokerConfig config, ReplicationNode node, BrokerServer server, BrokerHealth health) {
+    private SluiceBroker(
+            BrokerConfig config,
+            ReplicationNode node,
+            BrokerServer server,
+            BrokerHealth health,
+            ReplicatedOffsetStore offsets,
+            Optional<BrokerMetrics> metrics) {
         this.config = config;
         this.node = node;
         this.server = server;
         this.health = health;
+        this.offsets = offsets;
+        this.metrics = metrics;
     }
 
     /** What the HTTP probes report; bound before the node starts so that the node advertises the real HTTP port. */
@@ -62,18 +79,39 @@ public final class SluiceBroker implements AutoCloseable {
     /** Starts a broker and returns once its servers are bound; readiness follows asynchronously. */
     public static SluiceBroker start(BrokerConfig config) throws IOException {
         Files.createDirectories(config.dataDir());
+        Optional<BrokerMetrics> metrics = config.metricsEnabled()
+                ? Optional.of(BrokerMetrics.create(config.brokerId(), version()))
+                : Optional.empty();
         // Bind gRPC first so that the node registers the real port (grpc.port=0 picks one).
         NodeBackend backend = new NodeBackend();
-        BrokerServer server = new BrokerServer(config, backend).start();
+        BrokerServer server = new BrokerServer(config, backend, metrics).start();
         BrokerHealth health = new BrokerHealth();
         ReplicationNode node;
+        ReplicatedOffsetStore offsets = null;
         try {
             health.http = HealthHttpServer.start(
-                    config.host(), config.httpPort(), () -> !health.stopping, () -> health.ready && !health.stopping);
-            node = ReplicationNode.start(config.replicationNodeConfig()
-                    .with(ReplicationNodeConfig.GRPC_PORT, Integer.toString(server.port()))
-                    .with(ReplicationNodeConfig.HTTP_PORT, Integer.toString(health.http.port())));
+                    config.host(),
+                    config.httpPort(),
+                    () -> !health.stopping,
+                    () -> health.ready && !health.stopping,
+                    metrics.map(m -> m::scrape));
+            // The offsets store exists before the node: __offsets replicas found on disk reopen as the node starts.
+            offsets = new ReplicatedOffsetStore(
+                    OffsetsDb.open(config.dataDir().resolve(OffsetsDb.DIR_NAME)),
+                    config.offsetsTopicPartitions(),
+                    config.offsetsTopicReplicationFactor(),
+                    java.time.Clock.systemUTC(),
+                    Integer.toString(config.brokerId()));
+            node = ReplicationNode.start(
+                    config.replicationNodeConfig()
+                            .with(ReplicationNodeConfig.GRPC_PORT, Integer.toString(server.port()))
+                            .with(ReplicationNodeConfig.HTTP_PORT, Integer.toString(health.http.port())),
+                    offsets.extensionFactory(),
+                    metrics.map(BrokerMetrics::replicationObserver).orElse(ReplicationObserver.NONE));
         } catch (IOException | RuntimeException e) {
+            if (offsets != null) {
+                offsets.close();
+            }
             if (health.http != null) {
                 health.http.close();
             }
@@ -82,10 +120,16 @@ public final class SluiceBroker implements AutoCloseable {
             } catch (InterruptedException ie) {
                 Thread.currentThread().interrupt();
             }
+            metrics.ifPresent(BrokerMetrics::close);
             throw e;
         }
         backend.attach(node);
-        SluiceBroker b = new SluiceBroker(config, node, server, health);
+        offsets.attach(node.metadata(), node.brokerId());
+        backend.attachOffsets(offsets);
+        server.groupCoordinator().attach(offsets);
+        metrics.ifPresent(m -> m.bindCluster(() -> node.metadata().current()));
+        metrics.ifPresent(m -> m.bindGroups(() -> groupSamples(server)));
+        SluiceBroker b = new SluiceBroker(config, node, server, health, offsets, metrics);
         Thread t = new Thread(() -> b.awaitReady(backend), "sluice-readiness");
         t.setDaemon(true);
         t.start();
@@ -128,9 +172,58 @@ public final class SluiceBroker implements AutoCloseable {
         return server;
     }
 
-    /** The bound HTTP port of {@code /health/live} and {@code /health/ready}. */
+    /** The group coordinator's view, in the metrics' terms (read at every scrape). */
+    private static java.util.List<io.sluice.broker.internal.metrics.GroupMetricsSample> groupSamples(
+            BrokerServer server) {
+        return server.groupCoordinator().lagSamples().stream()
+                .map(g -> new io.sluice.broker.internal.metrics.GroupMetricsSample(
+                        g.groupId(),
+                        g.memberCount(),
+                        g.partitions().stream()
+                                .map(p -> new io.sluice.broker.internal.metrics.PartitionLagSample(
+                                        p.topic(), p.partition(), p.lag()))
+                                .toList()))
+                .toList();
+    }
+
+    /** Committed offsets of consumer groups ({@code __offsets} partitions applied into this broker's RocksDB). */
+    public OffsetStore offsetStore() {
+        return offsets;
+    }
+
+    /** The bound HTTP port of {@code /health/live}, {@code /health/ready} and {@code /metrics}. */
     public int httpPort() {
         return health.http.port();
+    }
+
+    /**
+     * The broker's metrics (empty with {@code metrics.enabled=false}); e.g. to bind the group coordinator's samples
+     * with {@link BrokerMetrics#bindGroups}.
+     */
+    public Optional<BrokerMetrics> metrics() {
+        return metrics;
+    }
+
+    /**
+     * This build's version: the jar manifest's Implementation-Version, else the Maven pom.properties the jar carries,
+     * else "unknown" (e.g. running from target/classes).
+     */
+    static String version() {
+        String v = SluiceBroker.class.getPackage().getImplementationVersion();
+        if (v != null && !v.isBlank()) {
+            return v;
+        }
+        try (var in =
+                SluiceBroker.class.getResourceAsStream("/META-INF/maven/io.sluice/sluice-broker-node/pom.properties")) {
+            if (in != null) {
+                Properties p = new Properties();
+                p.load(in);
+                return p.getProperty("version", "unknown");
+            }
+        } catch (IOException e) {
+            // Fall through: the version is informational.
+        }
+        return "unknown";
     }
 
     /** Graceful stop: stop accepting calls, hand leadership over, then stop serving. Idempotent. */
@@ -144,12 +237,14 @@ public final class SluiceBroker implements AutoCloseable {
         LOG.info("broker {} shutting down", config.brokerId());
         server.stopAccepting();
         node.close();
+        offsets.close();
         try {
             server.close();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
         health.http.close();
+        metrics.ifPresent(BrokerMetrics::close);
         LOG.info("broker {} stopped", config.brokerId());
         stopped.countDown();
     }
@@ -160,12 +255,14 @@ public final class SluiceBroker implements AutoCloseable {
         health.stopping = true;
         health.http.close();
         node.halt();
+        offsets.close();
         server.stopAccepting();
         try {
             server.awaitTermination(0);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        metrics.ifPresent(BrokerMetrics::close);
         stopped.countDown();
     }
 
@@ -199,7 +296,8 @@ public final class SluiceBroker implements AutoCloseable {
                 }
             }
             if (checkReady != null) {
-                return checkReady(checkReady, Duration.ofSeconds(2)) ? 0 : 1;
+                // Generous: the probe is a fresh JVM whose first call also loads Netty, slow on a busy machine.
+                return checkReady(checkReady, Duration.ofSeconds(15)) ? 0 : 1;
             }
             BrokerConfig config = BrokerConfig.resolve(
                     configFile == null ? Map.of() : BrokerConfig.readFile(configFile), System.getenv(), sets);

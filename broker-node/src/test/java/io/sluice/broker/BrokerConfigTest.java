@@ -94,6 +94,19 @@ class BrokerConfigTest {
     }
 
     @Test
+    void groupSettingsAreCheckedTogether() {
+        BrokerConfig c =
+                BrokerConfig.resolve(Map.of("broker.id", "1", "group.session.timeout.ms", "4000"), Map.of(), Map.of());
+        assertEquals(4000, c.groupConfig().sessionTimeoutMs());
+        assertEquals(1000, c.groupConfig().heartbeatIntervalMs());
+        ConfigException bad = assertThrows(
+                ConfigException.class,
+                () -> BrokerConfig.resolve(
+                        Map.of("broker.id", "1", "group.heartbeat.interval.ms", "5000"), Map.of(), Map.of()));
+        assertTrue(bad.getMessage().contains("heartbeat interval (5000)"), bad.getMessage());
+    }
+
+    @Test
     void keysAreUniqueDottedLowerCaseAndDocumented() {
         Set<String> seen = new HashSet<>();
         for (BrokerConfig.Key k : BrokerConfig.KEYS) {

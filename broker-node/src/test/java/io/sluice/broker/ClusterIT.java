@@ -10,6 +10,7 @@ import io.grpc.ManagedChannel;
 import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.StreamObserver;
 import io.sluice.broker.internal.TestUtil;
+import io.sluice.broker.internal.metrics.PromText;
 import io.sluice.logstore.record.CompressionType;
 import io.sluice.logstore.record.Record;
 import io.sluice.logstore.record.RecordBatchBuilder;
@@ -17,6 +18,7 @@ import io.sluice.logstore.record.RecordBatches;
 import io.sluice.proto.v1.Acks;
 import io.sluice.proto.v1.AdminServiceGrpc;
 import io.sluice.proto.v1.CreateTopicRequest;
+import io.sluice.proto.v1.DeleteTopicRequest;
 import io.sluice.proto.v1.DescribeTopicRequest;
 import io.sluice.proto.v1.ErrorCode;
 import io.sluice.proto.v1.FetchRequest;
@@ -29,8 +31,6 @@ import io.sluice.proto.v1.PartitionMetadata;
 import io.sluice.proto.v1.ProduceRequest;
 import io.sluice.proto.v1.ProduceResponse;
 import io.sluice.proto.v1.ProduceServiceGrpc;
-import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -63,37 +63,11 @@ class ClusterIT {
         brokers.values().forEach(SluiceBroker::close);
     }
 
-    static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
-    }
-
     void startCluster() throws Exception {
-        int[] raft = {freePort(), freePort(), freePort()};
-        String voters = "1@127.0.0.1:" + raft[0] + ",2@127.0.0.1:" + raft[1] + ",3@127.0.0.1:" + raft[2];
+        Map<Integer, BrokerConfig> configs = InJvmClusterConfigs.resolve(
+                3, dir, Map.of("raft.replica.lag.time.max.ms", "2000", "request.threads", "4"));
         for (int id = 1; id <= 3; id++) {
-            BrokerConfig c = BrokerConfig.resolve(
-                    Map.of(
-                            "broker.id",
-                            Integer.toString(id),
-                            "grpc.port",
-                            "0",
-                            "http.port",
-                            "0",
-                            "raft.port",
-                            Integer.toString(raft[id - 1]),
-                            "data.dir",
-                            dir.resolve("b" + id).toString(),
-                            "controller.voters",
-                            voters,
-                            "raft.election.timeout.ms",
-                            "500",
-                            "request.threads",
-                            "4"),
-                    Map.of(),
-                    Map.of());
-            SluiceBroker b = SluiceBroker.start(c);
+            SluiceBroker b = SluiceBroker.start(configs.get(id));
             brokers.put(id, b);
             channels.put(
                     id,
@@ -132,6 +106,32 @@ class ClusterIT {
             Thread.currentThread().interrupt();
             return -1;
         }
+    }
+
+    static String httpGet(int port, String path) {
+        try {
+            var r = java.net.http.HttpClient.newHttpClient()
+                    .send(
+                            java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port + path))
+                                    .timeout(Duration.ofSeconds(10))
+                                    .build(),
+                            java.net.http.HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, r.statusCode(), path + ": " + r.body());
+            assertEquals(
+                    "text/plain; version=0.0.4; charset=utf-8",
+                    r.headers().firstValue("Content-Type").orElse(""));
+            return r.body();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
+    }
+
+    /** The broker's /metrics, parsed (the parse fails on malformed text). */
+    PromText metrics(int broker) {
+        return PromText.parse(httpGet(brokers.get(broker).httpPort(), "/metrics"));
     }
 
     /** Waits until some broker leads the partition and returns its id. */
@@ -331,5 +331,132 @@ class ClusterIT {
         List<String> after = readAll(newLeader, "it", 0);
         assertTrue(after.containsAll(values), "acknowledged records survive the leader's crash");
         assertTrue(after.containsAll(tailed));
+    }
+
+    @Test
+    void leaderMetricsShowTrafficWatermarkAndUnderReplication() throws Exception {
+        startCluster();
+        AdminServiceGrpc.newBlockingStub(channels.get(1))
+                .createTopic(CreateTopicRequest.newBuilder()
+                        .setName("metered")
+                        .setPartitions(1)
+                        .setReplicationFactor(3)
+                        .build());
+        int leader = awaitLeader("metered", 0, 1);
+        Map<String, String> topic = Map.of("topic", "metered");
+        Map<String, String> p0 = Map.of("topic", "metered", "partition", "0");
+        // The probe awaitLeader wrote is the baseline.
+        PromText before = metrics(leader);
+        double recordsBefore = before.value("sluice_produce_records_total", topic);
+        double bytesBefore = before.value("sluice_produce_bytes_total", topic);
+        assertTrue(recordsBefore >= 1, "the probe record was counted: " + recordsBefore);
+
+        List<ByteBuffer> batches = new ArrayList<>();
+        long bytes = 0;
+        for (int i = 0; i < 10; i++) {
+            ByteBuffer b = batch("m" + i, 5);
+            bytes += b.remaining();
+            batches.add(b);
+        }
+        List<ProduceResponse> rs = produce(leader, "metered", 0, batches);
+        rs.forEach(r -> assertFalse(r.hasError(), r.toString()));
+        long lastAcked = rs.get(rs.size() - 1).getLastOffset();
+        List<String> values = readAll(leader, "metered", 0);
+
+        PromText after = metrics(leader);
+        assertEquals(recordsBefore + 50, after.value("sluice_produce_records_total", topic));
+        assertEquals(bytesBefore + bytes, after.value("sluice_produce_bytes_total", topic));
+        assertTrue(
+                after.value("sluice_produce_request_duration_seconds_count", Map.of("acks", "quorum")) >= 11,
+                "every acknowledged batch is timed");
+        assertTrue(after.value("sluice_raft_commit_latency_seconds_count", Map.of()) >= 11);
+        // JRaft hands pipelined entries to the log in groups: one append call may carry several batches.
+        double appends = after.value("sluice_log_append_latency_seconds_count", Map.of());
+        assertTrue(appends >= 2, "log appends timed: " + appends);
+        assertTrue(after.value("sluice_log_fsync_latency_seconds_count", Map.of()) >= 1);
+        assertEquals(1, after.value("sluice_partition_leader", p0));
+        assertEquals(3, after.value("sluice_cluster_brokers_alive", Map.of()));
+        assertEquals(0, after.value("sluice_offline_partitions", Map.of()));
+        assertEquals(1, after.value("sluice_broker_info", Map.of("broker_id", Integer.toString(leader))));
+        // Fetch: every record read back (the response is recorded right after it is handed to gRPC).
+        int read = values.size();
+        TestUtil.waitFor(
+                () -> metrics(leader).value("sluice_fetch_records_total", topic) == read,
+                Duration.ofSeconds(30),
+                "the leader counts the " + read + " records fetched");
+        // The high watermark gauge is the committed end the fetch path reports.
+        long hw = FetchServiceGrpc.newBlockingStub(channels.get(leader))
+                .listOffsets(io.sluice.proto.v1.ListOffsetsRequest.newBuilder()
+                        .addQueries(io.sluice.proto.v1.ListOffsetsQuery.newBuilder()
+                                .setTopic("metered")
+                                .setPartition(0)
+                                .setBoundary(LogBoundary.LOG_BOUNDARY_LATEST))
+                        .build())
+                .getResults(0)
+                .getOffset();
+        assertTrue(hw > lastAcked, "hw " + hw + " covers the last acknowledged offset " + lastAcked);
+        assertEquals(hw, metrics(leader).value("sluice_partition_high_watermark", p0));
+        for (int id : brokers.keySet()) {
+            TestUtil.waitFor(
+                    () -> metrics(id).value("sluice_partition_high_watermark", p0) == hw,
+                    Duration.ofSeconds(30),
+                    "broker " + id + "'s replica reaches the high watermark " + hw);
+        }
+        // All replicas up: nothing under-replicated.
+        TestUtil.waitFor(
+                () -> {
+                    PromText m = metrics(leader);
+                    return m.value("sluice_partition_under_replicated", p0) == 0
+                            && m.value("sluice_under_replicated_partitions", Map.of()) == 0;
+                },
+                Duration.ofSeconds(30),
+                "no under-replicated partition with every broker up");
+        promtoolAccepts(httpGet(brokers.get(leader).httpPort(), "/metrics"));
+
+        // Crash a follower: the leader reports the partition under-replicated once the lag bound passed.
+        int follower =
+                brokers.keySet().stream().filter(id -> id != leader).findFirst().orElseThrow();
+        brokers.remove(follower).halt();
+        channels.remove(follower).shutdownNow();
+        TestUtil.waitFor(
+                () -> {
+                    PromText m = metrics(leader);
+                    return m.value("sluice_partition_under_replicated", p0) == 1
+                            && m.value("sluice_under_replicated_partitions", Map.of()) == 1;
+                },
+                Duration.ofSeconds(60),
+                "the leader reports the partition under-replicated after broker " + follower + " crashed");
+
+        // Deleting the topic removes its series.
+        AdminServiceGrpc.newBlockingStub(channels.get(leader))
+                .deleteTopic(DeleteTopicRequest.newBuilder().setName("metered").build());
+        TestUtil.waitFor(
+                () -> metrics(leader).samples.stream()
+                        .noneMatch(s -> "metered".equals(s.labels().get("topic"))),
+                Duration.ofSeconds(60),
+                "no series of the deleted topic remains");
+    }
+
+    /** {@code promtool check metrics} finds no problem (skipped where promtool is not installed). */
+    static void promtoolAccepts(String scrape) throws Exception {
+        Path promtool = Path.of("/usr/bin/promtool");
+        if (!java.nio.file.Files.isExecutable(promtool)) {
+            return;
+        }
+        Path in = java.nio.file.Files.createTempFile("scrape", ".txt");
+        Path out = java.nio.file.Files.createTempFile("promtool", ".txt");
+        try {
+            java.nio.file.Files.writeString(in, scrape);
+            Process p = new ProcessBuilder(promtool.toString(), "check", "metrics")
+                    .redirectInput(in.toFile())
+                    .redirectErrorStream(true)
+                    .redirectOutput(out.toFile())
+                    .start();
+            assertTrue(p.waitFor(30, TimeUnit.SECONDS));
+            assertEquals(0, p.exitValue(), "promtool check metrics:\n" + java.nio.file.Files.readString(out));
+        } finally {
+            java.nio.file.Files.deleteIfExists(in);
+            java.nio.file.Files.deleteIfExists(out);
+        }
     }
 }

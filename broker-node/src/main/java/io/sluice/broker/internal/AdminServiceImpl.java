@@ -94,7 +94,9 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
         int rf = req.getReplicationFactor() == 0
                 ? Math.max(1, Math.min(defaultReplicationFactor, live))
                 : req.getReplicationFactor();
-        if (rf < 1 || rf > live) {
+        // This broker's view of the live brokers may lag the controller's (a broker that just registered): above it,
+        // only a validate-only request is refused here; a real one goes to the controller, which decides.
+        if (rf < 1 || (rf > live && req.getValidateOnly())) {
             throw BrokerException.badRequest(
                     ErrorCode.ERROR_CODE_INVALID_REPLICATION_FACTOR,
                     "replication_factor",
@@ -161,7 +163,11 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
     public void deleteTopic(DeleteTopicRequest req, StreamObserver<DeleteTopicResponse> out) {
         String name = req.getName();
         if (TopicNames.isInternal(name)) {
-            throw BrokerException.invalidRequest("name", "internal topics cannot be deleted");
+            throw BrokerException.badRequest(
+                    ErrorCode.ERROR_CODE_INVALID_TOPIC_NAME,
+                    "name",
+                    "\"" + name + "\" is an internal topic (names starting with \"__\" are reserved); it cannot be"
+                            + " deleted");
         }
         backend.metadata().deleteTopic(name).whenComplete((v, e) -> {
             if (e != null) {
@@ -216,10 +222,8 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
                         p.setHighWatermark(h.highWatermark())
                                 .setLogStartOffset(h.logStartOffset())
                                 .setLogEndOffset(h.logEndOffset());
-                        // The leader's own view of which followers are caught up is not exposed yet: report
-                        // the live replicas.
-                        ClusterMetadata m = backend.metadata().current();
-                        a.replicas().stream().filter(m::isAlive).forEach(p::addInSyncReplicas);
+                        // The leader's own view: followers that acknowledged and caught up recently.
+                        p.addAllInSyncReplicas(h.inSyncReplicas());
                     });
             d.addPartitions(p);
         }

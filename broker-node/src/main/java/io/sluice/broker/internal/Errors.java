@@ -3,12 +3,14 @@ package io.sluice.broker.internal;
 import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.sluice.broker.internal.offsets.NotCoordinatorException;
 import io.sluice.logstore.OffsetOutOfRangeException;
 import io.sluice.logstore.record.CorruptRecordException;
 import io.sluice.proto.GrpcErrors;
 import io.sluice.proto.v1.ErrorCode;
 import io.sluice.proto.v1.ErrorInfo;
 import io.sluice.proto.v1.InternalDetail;
+import io.sluice.proto.v1.NotLeaderDetail;
 import io.sluice.proto.v1.OffsetRangeDetail;
 import io.sluice.proto.v1.RetryAfterDetail;
 import io.sluice.replication.InvalidBatchException;
@@ -81,6 +83,16 @@ public final class Errors {
         }
         if (e instanceof InvalidBatchException) {
             return info(ErrorCode.ERROR_CODE_CORRUPT_BATCH, e.getMessage());
+        }
+        if (e instanceof NotCoordinatorException nc) {
+            // Group handlers may add the coordinator's endpoint; this is the fallback with its id only.
+            NotLeaderDetail.Builder d = NotLeaderDetail.newBuilder();
+            nc.coordinator().ifPresent(d::setLeaderId);
+            return ErrorInfo.newBuilder()
+                    .setCode(ErrorCode.ERROR_CODE_NOT_COORDINATOR)
+                    .setMessage(nc.getMessage())
+                    .setNotLeader(d)
+                    .build();
         }
         if (e instanceof NotLeaderException) {
             // Handlers translate it with the leader's endpoint; this is the fallback without one.

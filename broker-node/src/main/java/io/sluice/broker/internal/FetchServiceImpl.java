@@ -3,8 +3,10 @@ package io.sluice.broker.internal;
 import com.google.protobuf.UnsafeByteOperations;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
+import io.sluice.broker.internal.metrics.RequestMetrics;
 import io.sluice.logstore.LogReadResult;
 import io.sluice.logstore.OffsetOutOfRangeException;
+import io.sluice.logstore.record.BatchHeader;
 import io.sluice.proto.v1.ErrorCode;
 import io.sluice.proto.v1.FetchRequest;
 import io.sluice.proto.v1.FetchResponse;
@@ -14,6 +16,7 @@ import io.sluice.proto.v1.ListOffsetsQuery;
 import io.sluice.proto.v1.ListOffsetsRequest;
 import io.sluice.proto.v1.ListOffsetsResponse;
 import io.sluice.proto.v1.ListOffsetsResult;
+import java.nio.ByteBuffer;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -38,12 +41,33 @@ public final class FetchServiceImpl extends FetchServiceGrpc.FetchServiceImplBas
     private final int maxBytesCap;
     private final int bufferedBytes;
     private final AtomicLong bytesSent = new AtomicLong();
+    private final RequestMetrics metrics;
 
     public FetchServiceImpl(BrokerBackend backend, Executor executor, int maxBytesCap, int bufferedBytes) {
+        this(backend, executor, maxBytesCap, bufferedBytes, RequestMetrics.NONE);
+    }
+
+    public FetchServiceImpl(
+            BrokerBackend backend, Executor executor, int maxBytesCap, int bufferedBytes, RequestMetrics metrics) {
         this.lookup = new PartitionLookup(backend);
         this.executor = executor;
         this.maxBytesCap = maxBytesCap;
         this.bufferedBytes = bufferedBytes;
+        this.metrics = metrics;
+    }
+
+    /** Data records in stored batches (from the headers only; control batches excluded). */
+    static int dataRecords(ByteBuffer batches) {
+        int records = 0;
+        int pos = batches.position();
+        int end = batches.limit();
+        while (pos + BatchHeader.HEADER_SIZE <= end) {
+            if ((batches.getShort(pos + BatchHeader.ATTRIBUTES_OFFSET) & BatchHeader.ATTR_CONTROL) == 0) {
+                records += batches.getInt(pos + BatchHeader.RECORD_COUNT_OFFSET);
+            }
+            pos += BatchHeader.LOG_OVERHEAD + batches.getInt(pos + BatchHeader.BATCH_LENGTH_OFFSET);
+        }
+        return records;
     }
 
     /** Record bytes handed to gRPC by all fetch streams so far (for tests and metrics). */
@@ -251,10 +275,12 @@ public final class FetchServiceImpl extends FetchServiceGrpc.FetchServiceImplBas
                         return;
                     }
                 }
+                long started = System.nanoTime();
                 LogReadResult r = h.read(nextOffset, maxBytes);
                 if (r.isEmpty()) {
                     return;
                 }
+                int records = dataRecords(r.records());
                 // The log hands over a buffer it never touches again, so it is sent without a copy.
                 FetchResponse resp = FetchResponse.newBuilder()
                         .setTopic(h.topic())
@@ -271,7 +297,9 @@ public final class FetchServiceImpl extends FetchServiceGrpc.FetchServiceImplBas
                     out.onNext(resp);
                     credits--;
                 }
-                bytesSent.addAndGet(resp.getRecords().size());
+                int bytes = resp.getRecords().size();
+                bytesSent.addAndGet(bytes);
+                metrics.fetched(h.topic(), records, bytes, System.nanoTime() - started);
                 nextOffset = r.nextOffset();
             }
         }

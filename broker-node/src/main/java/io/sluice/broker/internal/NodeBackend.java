@@ -1,5 +1,6 @@
 package io.sluice.broker.internal;
 
+import io.sluice.broker.internal.offsets.OffsetStore;
 import io.sluice.proto.v1.ErrorCode;
 import io.sluice.replication.NotLeaderException;
 import io.sluice.replication.metadata.ClusterMetadata;
@@ -22,10 +23,25 @@ import java.util.Optional;
  */
 public final class NodeBackend implements BrokerBackend {
     private volatile ReplicationNode attached;
+    private volatile OffsetStore offsets;
 
     /** Serves requests from {@code node} from now on. */
     public void attach(ReplicationNode node) {
         this.attached = node;
+    }
+
+    /** The broker's committed-offsets store, for the group services. */
+    public void attachOffsets(OffsetStore store) {
+        this.offsets = store;
+    }
+
+    /** The broker's committed-offsets store; BROKER_NOT_AVAILABLE until the broker has started. */
+    public OffsetStore offsets() {
+        OffsetStore o = offsets;
+        if (o == null) {
+            throw BrokerException.of(ErrorCode.ERROR_CODE_BROKER_NOT_AVAILABLE, "the broker is starting");
+        }
+        return o;
     }
 
     private ReplicationNode node() {

@@ -2,6 +2,7 @@ package io.sluice.broker.internal;
 
 import io.sluice.logstore.LogReadResult;
 import java.nio.ByteBuffer;
+import java.util.List;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.concurrent.CompletableFuture;
@@ -29,6 +30,12 @@ public interface PartitionHandle {
 
     /** The Raft term of the known leader; 0 when unknown. */
     long leaderTerm();
+
+    /**
+     * On the leader: broker ids of the replicas in sync (caught up recently, the leader first; see {@code
+     * ReplicatedPartition.inSyncReplicas}). Empty on a replica that does not lead.
+     */
+    List<Integer> inSyncReplicas();
 
     /**
      * Proposes one validated batch (bytes as sent by the producer). Completes with the batch's offsets once stored as

@@ -44,7 +44,7 @@ public final class PeerChannels implements AutoCloseable {
     }
 
     /** A channel to broker {@code id}'s client API, if its endpoint is known. */
-    Optional<ManagedChannel> channel(int id) {
+    public Optional<ManagedChannel> channel(int id) {
         if (!enabled) {
             return Optional.empty();
         }

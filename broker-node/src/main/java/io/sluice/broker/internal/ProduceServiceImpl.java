@@ -3,6 +3,7 @@ package io.sluice.broker.internal;
 import com.google.protobuf.ByteString;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
+import io.sluice.broker.internal.metrics.RequestMetrics;
 import io.sluice.logstore.record.BatchHeader;
 import io.sluice.logstore.record.RecordBatch;
 import io.sluice.proto.v1.ErrorCode;
@@ -36,14 +37,26 @@ public final class ProduceServiceImpl extends ProduceServiceGrpc.ProduceServiceI
     private final int maxInflight;
     private final int maxBatchBytes;
     private final int defaultTimeoutMs;
+    private final RequestMetrics metrics;
 
     public ProduceServiceImpl(
             BrokerBackend backend, Executor executor, int maxInflight, int maxBatchBytes, int defaultTimeoutMs) {
+        this(backend, executor, maxInflight, maxBatchBytes, defaultTimeoutMs, RequestMetrics.NONE);
+    }
+
+    public ProduceServiceImpl(
+            BrokerBackend backend,
+            Executor executor,
+            int maxInflight,
+            int maxBatchBytes,
+            int defaultTimeoutMs,
+            RequestMetrics metrics) {
         this.lookup = new PartitionLookup(backend);
         this.executor = executor;
         this.maxInflight = maxInflight;
         this.maxBatchBytes = maxBatchBytes;
         this.defaultTimeoutMs = defaultTimeoutMs;
+        this.metrics = metrics;
     }
 
     @Override
@@ -106,6 +119,11 @@ public final class ProduceServiceImpl extends ProduceServiceGrpc.ProduceServiceI
 
     private static final class Pending {
         final long requestId;
+        final long receivedNanos = System.nanoTime();
+        // Set once the batch is validated (for metrics).
+        int records;
+        int bytes;
+        boolean quorum;
         ProduceResponse response;
 
         Pending(long requestId) {
@@ -153,7 +171,11 @@ public final class ProduceServiceImpl extends ProduceServiceGrpc.ProduceServiceI
             CompletableFuture<PartitionHandle.AppendResult> appended;
             try {
                 if (TopicNames.isInternal(req.getTopic())) {
-                    throw BrokerException.invalidRequest("topic", "internal topics cannot be produced to");
+                    throw BrokerException.badRequest(
+                            ErrorCode.ERROR_CODE_INVALID_TOPIC_NAME,
+                            "topic",
+                            "\"" + req.getTopic() + "\" is an internal topic (names starting with \"__\" are"
+                                    + " reserved); only the broker writes to it");
                 }
                 boolean quorum =
                         switch (req.getAcks()) {
@@ -165,6 +187,9 @@ public final class ProduceServiceImpl extends ProduceServiceGrpc.ProduceServiceI
                         };
                 PartitionHandle h = lookup.leader(req.getTopic(), req.getPartition());
                 ByteBuffer batch = validateBatch(req);
+                p.records = batch.getInt(batch.position() + BatchHeader.RECORD_COUNT_OFFSET);
+                p.bytes = batch.remaining();
+                p.quorum = quorum;
                 int timeoutMs = req.getTimeoutMs() > 0 ? req.getTimeoutMs() : defaultTimeoutMs;
                 appended = h.append(batch, quorum).orTimeout(timeoutMs, TimeUnit.MILLISECONDS);
             } catch (RuntimeException e) {
@@ -181,8 +206,10 @@ public final class ProduceServiceImpl extends ProduceServiceGrpc.ProduceServiceI
                     .setPartition(req.getPartition());
             if (e == null) {
                 b.setBaseOffset(r.baseOffset()).setLastOffset(r.lastOffset());
+                metrics.produced(req.getTopic(), p.records, p.bytes, p.quorum, System.nanoTime() - p.receivedNanos);
             } else {
                 b.setError(Errors.toErrorInfo(e));
+                metrics.produceFailed(req.getTopic(), b.getError().getCode());
             }
             synchronized (lock) {
                 p.response = b.build();

@@ -9,6 +9,7 @@ import io.sluice.replication.PartitionListener;
 import io.sluice.replication.ReplicaId;
 import io.sluice.replication.ReplicatedPartition;
 import java.nio.ByteBuffer;
+import java.util.List;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
@@ -60,6 +61,11 @@ public final class ReplicaHandle implements PartitionHandle {
     @Override
     public long leaderTerm() {
         return replica.leader().isPresent() ? replica.term() : 0;
+    }
+
+    @Override
+    public List<Integer> inSyncReplicas() {
+        return replica.inSyncReplicas().stream().map(ReplicaId::brokerId).toList();
     }
 
     @Override

@@ -63,6 +63,7 @@ class HandlerTest {
     static final int MAX_BATCH = 64 * 1024;
 
     InMemoryBackend backend;
+    final Recorded recorded = new Recorded();
     ExecutorService executor;
     Server server;
     ManagedChannel channel;
@@ -75,9 +76,10 @@ class HandlerTest {
         ErrorMappingInterceptor i = new ErrorMappingInterceptor();
         server = InProcessServerBuilder.forName(name)
                 .executor(executor)
-                .addService(
-                        ServerInterceptors.intercept(new ProduceServiceImpl(backend, executor, 8, MAX_BATCH, 5000), i))
-                .addService(ServerInterceptors.intercept(new FetchServiceImpl(backend, executor, 1 << 20, 1 << 20), i))
+                .addService(ServerInterceptors.intercept(
+                        new ProduceServiceImpl(backend, executor, 8, MAX_BATCH, 5000, recorded), i))
+                .addService(ServerInterceptors.intercept(
+                        new FetchServiceImpl(backend, executor, 1 << 20, 1 << 20, recorded), i))
                 .addService(
                         ServerInterceptors.intercept(new AdminServiceImpl(backend, LogConfig.defaults(), 100, 1, 3), i))
                 .build()
@@ -166,6 +168,34 @@ class HandlerTest {
         }
     }
 
+    /** What the services reported to their metrics. */
+    static final class Recorded implements io.sluice.broker.internal.metrics.RequestMetrics {
+        final java.util.concurrent.atomic.AtomicLong producedRecords = new java.util.concurrent.atomic.AtomicLong();
+        final java.util.concurrent.atomic.AtomicLong producedBytes = new java.util.concurrent.atomic.AtomicLong();
+        final java.util.concurrent.atomic.AtomicLong fetchedRecords = new java.util.concurrent.atomic.AtomicLong();
+        final java.util.concurrent.atomic.AtomicLong fetchedBytes = new java.util.concurrent.atomic.AtomicLong();
+        final List<String> failures = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+        @Override
+        public void produced(String topic, int records, int bytes, boolean quorum, long nanos) {
+            assertTrue(quorum && nanos >= 0 && topic.equals("t"));
+            producedRecords.addAndGet(records);
+            producedBytes.addAndGet(bytes);
+        }
+
+        @Override
+        public void produceFailed(String topic, io.sluice.proto.v1.ErrorCode code) {
+            failures.add(topic + ":" + code.name());
+        }
+
+        @Override
+        public void fetched(String topic, int records, int bytes, long nanos) {
+            assertTrue(nanos >= 0 && topic.equals("t"));
+            fetchedRecords.addAndGet(records);
+            fetchedBytes.addAndGet(bytes);
+        }
+    }
+
     @Test
     void produceThenFetchRoundTripInOrderPerPartition() throws Exception {
         List<ProduceRequest> reqs = new ArrayList<>();
@@ -195,6 +225,17 @@ class HandlerTest {
                 .size();
         assertEquals(30, records);
         assertEquals(30, fs.get(1).getNextOffset());
+        // What the metrics saw: every acknowledged batch, and the records and bytes sent.
+        assertEquals(60, recorded.producedRecords.get());
+        assertEquals(20L * batch(3, 10, 1000).remaining(), recorded.producedBytes.get());
+        TestUtil.waitFor(
+                () -> recorded.fetchedRecords.get() == 30,
+                java.time.Duration.ofSeconds(10),
+                "the fetch response is recorded");
+        assertEquals(fs.get(1).getRecords().size(), recorded.fetchedBytes.get());
+        assertEquals(List.of(), recorded.failures);
+        produce(List.of(req(99, "t", 7, batch(1, 10, 1000))));
+        assertEquals(List.of("t:ERROR_CODE_UNKNOWN_PARTITION"), recorded.failures);
     }
 
     /** Opens a fetch stream, waits for {@code n} responses, then cancels it. */
@@ -313,7 +354,7 @@ class HandlerTest {
                         "oversized record",
                         req(11, "t", 0, batch(1, MAX_BATCH + 1, 1)),
                         ErrorCode.ERROR_CODE_RECORD_TOO_LARGE),
-                new Case("internal topic", req(12, "__offsets", 0, good), ErrorCode.ERROR_CODE_INVALID_REQUEST),
+                new Case("internal topic", req(12, "__offsets", 0, good), ErrorCode.ERROR_CODE_INVALID_TOPIC_NAME),
                 new Case("empty topic", req(13, "", 0, good), ErrorCode.ERROR_CODE_INVALID_REQUEST));
         for (Case c : cases) {
             ProduceResponse r = produceOne(c.req);
@@ -585,6 +626,14 @@ class HandlerTest {
                                 StatusRuntimeException.class,
                                 () -> admin.describeTopic(DescribeTopicRequest.newBuilder()
                                         .setName("zz")
+                                        .build())))
+                        .getCode());
+        assertEquals(
+                ErrorCode.ERROR_CODE_INVALID_TOPIC_NAME,
+                trailerError(assertThrows(
+                                StatusRuntimeException.class,
+                                () -> admin.deleteTopic(DeleteTopicRequest.newBuilder()
+                                        .setName("__offsets")
                                         .build())))
                         .getCode());
         admin.deleteTopic(DeleteTopicRequest.newBuilder().setName("a.b_c-1").build());

@@ -2,6 +2,7 @@ package io.sluice.broker.internal;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.net.URI;
@@ -46,6 +47,44 @@ class HealthHttpServerTest {
 
             assertEquals(404, get(port, "/metricz", "GET").statusCode());
             assertEquals(405, get(port, "/health/live", "POST").statusCode());
+        }
+    }
+
+    @Test
+    void metricsAreServedInTheFormatAskedFor() throws Exception {
+        try (io.sluice.broker.internal.metrics.BrokerMetrics metrics =
+                        io.sluice.broker.internal.metrics.BrokerMetrics.create(1, "test");
+                HealthHttpServer server = HealthHttpServer.start(
+                        "127.0.0.1", 0, () -> true, () -> true, java.util.Optional.of(metrics::scrape))) {
+            int port = server.port();
+            HttpResponse<String> text = get(port, "/metrics", "GET");
+            assertEquals(200, text.statusCode());
+            assertEquals(
+                    "text/plain; version=0.0.4; charset=utf-8",
+                    text.headers().firstValue("Content-Type").orElseThrow());
+            var parsed = io.sluice.broker.internal.metrics.PromText.parse(text.body());
+            assertEquals("gauge", parsed.types.get("sluice_broker_info"));
+            assertEquals("gauge", parsed.types.get("jvm_memory_used_bytes"));
+
+            HttpRequest om = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics"))
+                    .header("Accept", "application/openmetrics-text; version=1.0.0")
+                    .timeout(Duration.ofSeconds(5))
+                    .build();
+            HttpResponse<String> openMetrics = http.send(om, HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, openMetrics.statusCode());
+            assertEquals(
+                    "application/openmetrics-text; version=1.0.0; charset=utf-8",
+                    openMetrics.headers().firstValue("Content-Type").orElseThrow());
+            assertTrue(openMetrics.body().endsWith("# EOF\n"));
+        }
+    }
+
+    @Test
+    void metricsAreNotFoundWhenDisabled() throws Exception {
+        try (HealthHttpServer server = HealthHttpServer.start("127.0.0.1", 0, () -> true, () -> true)) {
+            HttpResponse<String> r = get(server.port(), "/metrics", "GET");
+            assertEquals(404, r.statusCode());
+            assertTrue(r.body().contains("metrics are disabled"), r.body());
         }
     }
 

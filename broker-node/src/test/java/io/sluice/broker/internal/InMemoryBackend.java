@@ -23,13 +23,13 @@ import java.util.concurrent.ConcurrentHashMap;
  * A single-process backend for handler tests: {@code brokers} registered and alive, this broker ({@code selfId}) hosts
  * and leads every partition. Thread-safe (synchronized metadata, concurrent partition map).
  */
-final class InMemoryBackend implements BrokerBackend, MetadataClient {
+public final class InMemoryBackend implements BrokerBackend, MetadataClient {
     private final int selfId;
     private final Map<Integer, BrokerInfo> brokers = new TreeMap<>();
     private final Map<String, InMemoryPartition> partitions = new ConcurrentHashMap<>();
     private ClusterMetadata current;
 
-    InMemoryBackend(int selfId, int brokerCount) {
+    public InMemoryBackend(int selfId, int brokerCount) {
         this.selfId = selfId;
         for (int i = 1; i <= brokerCount; i++) {
             brokers.put(i, new BrokerInfo(i, "127.0.0.1", 7069 + i, 7169 + i, 7269 + i, Optional.empty()));
@@ -74,6 +74,13 @@ final class InMemoryBackend implements BrokerBackend, MetadataClient {
             String name, int partitionCount, int replicationFactor, Map<String, String> configs) {
         if (current.topics().containsKey(name)) {
             return CompletableFuture.failedFuture(new TopicExistsException("topic " + name + " exists"));
+        }
+        if (replicationFactor > current.liveBrokers().size()) {
+            // as the controller does (ReplicaPlacement)
+            return CompletableFuture.failedFuture(new io.sluice.replication.metadata.InvalidTopicException(
+                    io.sluice.replication.metadata.MetadataError.INVALID_REPLICATION_FACTOR,
+                    "replication factor " + replicationFactor + " not in [1, "
+                            + current.liveBrokers().size() + " live brokers]"));
         }
         List<PartitionAssignment> as = new ArrayList<>();
         List<Integer> ids = new ArrayList<>(brokers.keySet());

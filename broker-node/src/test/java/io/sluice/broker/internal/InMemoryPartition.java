@@ -72,6 +72,13 @@ final class InMemoryPartition implements PartitionHandle {
     }
 
     @Override
+    public List<Integer> inSyncReplicas() {
+        // A single in-memory replica: the leader is its own in-sync set.
+        OptionalInt id = leaderId;
+        return leader && id.isPresent() ? List.of(id.getAsInt()) : List.of();
+    }
+
+    @Override
     public String topic() {
         return topic;
     }

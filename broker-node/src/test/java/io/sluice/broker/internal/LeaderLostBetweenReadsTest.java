@@ -62,6 +62,11 @@ class LeaderLostBetweenReadsTest {
         }
 
         @Override
+        public java.util.List<Integer> inSyncReplicas() {
+            return java.util.List.of();
+        }
+
+        @Override
         public CompletableFuture<AppendResult> append(ByteBuffer batch, boolean quorum) {
             return p.append(batch, quorum);
         }

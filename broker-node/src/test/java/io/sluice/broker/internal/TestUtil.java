@@ -2,6 +2,7 @@ package io.sluice.broker.internal;
 
 import java.time.Duration;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 
 /** Test helpers. */
 public final class TestUtil {
@@ -9,10 +10,17 @@ public final class TestUtil {
 
     /** Polls {@code condition} until it holds or {@code timeout} passes, then fails with {@code message}. */
     public static void waitFor(BooleanSupplier condition, Duration timeout, String message) {
+        waitFor(condition, timeout, message, () -> "");
+    }
+
+    /** As {@link #waitFor(BooleanSupplier, Duration, String)}; on timeout the message ends with {@code state.get()}. */
+    public static void waitFor(BooleanSupplier condition, Duration timeout, String message, Supplier<String> state) {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (!condition.getAsBoolean()) {
             if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out after " + timeout + ": " + message);
+                String detail = state.get();
+                throw new AssertionError(
+                        "timed out after " + timeout + ": " + message + (detail.isEmpty() ? "" : "; " + detail));
             }
             try {
                 Thread.sleep(10);
