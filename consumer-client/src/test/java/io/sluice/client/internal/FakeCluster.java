@@ -24,7 +24,8 @@ import java.util.function.Function;
  * An in-process stand-in for a Sluice cluster implementing the v1 services just enough to test the SDK's
  * protocol behaviour: brokers named {@code b<id>:1}, one shared log per partition, a movable leader per
  * partition (non-leaders answer NOT_LEADER with a hint), pipelined produce with optionally held acks, and
- * credit-driven fetch streams that push new batches. Thread-safe (coarse lock on the cluster).
+ * credit-driven fetch streams that push new batches, and a group coordinator ({@link FakeGroups}). Thread-safe
+ * (coarse lock on the cluster).
  */
 final class FakeCluster implements AutoCloseable {
     final Map<String, Integer> topics = new TreeMap<>();
@@ -34,6 +35,7 @@ final class FakeCluster implements AutoCloseable {
     final Map<TopicPartition, Integer> advertised = new ConcurrentHashMap<>();
 
     final List<Server> servers = new ArrayList<>();
+    final FakeGroups groups = new FakeGroups(this);
     final List<FetchStream> fetchStreams = new CopyOnWriteArrayList<>();
     final AtomicInteger produceRequests = new AtomicInteger();
     final AtomicInteger maxProduceInFlight = new AtomicInteger();
@@ -53,6 +55,7 @@ final class FakeCluster implements AutoCloseable {
                     .addService(new Admin(id))
                     .addService(new Produce(id))
                     .addService(new Fetch(id))
+                    .addService(groups.new Service(id))
                     .build()
                     .start());
         }
@@ -280,7 +283,6 @@ final class FakeCluster implements AutoCloseable {
             return new StreamObserver<>() {
                 @Override
                 public void onNext(ProduceRequest req) {
-                    produceRequests.incrementAndGet();
                     TopicPartition tp = new TopicPartition(req.getTopic(), req.getPartition());
                     ProduceResponse.Builder r = ProduceResponse.newBuilder()
                             .setRequestId(req.getRequestId())
@@ -302,6 +304,9 @@ final class FakeCluster implements AutoCloseable {
                     synchronized (FakeCluster.this) {
                         inFlight++;
                         maxProduceInFlight.accumulateAndGet(inFlight, Math::max);
+                        // Counted only after the in-flight peak is recorded, so a test that waits on the
+                        // count sees the peak that includes this request.
+                        produceRequests.incrementAndGet();
                         if (holdAcks) {
                             heldAcks.add(respond);
                             return;
@@ -472,6 +477,8 @@ final class FakeCluster implements AutoCloseable {
                     res.setError(notLeader(tp));
                 } else if (q.hasBoundary() && q.getBoundary() == LogBoundary.LOG_BOUNDARY_EARLIEST) {
                     res.setOffset(0);
+                } else if (q.hasTimestampMs()) {
+                    res.setOffset(groups.offsetForTime(tp, q.getTimestampMs()));
                 } else {
                     res.setOffset(logEnd(tp));
                 }
