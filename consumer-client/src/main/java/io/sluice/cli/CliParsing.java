@@ -1,5 +1,6 @@
 package io.sluice.cli;
 
+import io.sluice.client.OffsetResetSpec;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
@@ -9,8 +10,9 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Parsers for CLI values: durations ({@code 500ms}, {@code 5s}, {@code 2m}, {@code 1h}, ISO-8601 {@code PT5S})
- * and consume start positions ({@code earliest}, {@code latest}, an offset, an ISO-8601 time).
+ * Parsers for CLI values: durations ({@code 500ms}, {@code 5s}, {@code 2m}, {@code 1h}, ISO-8601 {@code PT5S}),
+ * positions ({@code earliest}, {@code latest}, an offset, an ISO-8601 time) and group reset targets
+ * ({@code earliest}, {@code latest}, {@code offset:N}, {@code time:ISO-8601}, {@code shift:±N}).
  *
  * <p>Stateless and thread-safe.
  */
@@ -70,8 +72,13 @@ public final class CliParsing {
         record Time(Instant time) implements From {}
     }
 
-    /** Parses {@code earliest | latest | OFFSET | ISO-8601-TIME}. */
+    /** Parses {@code earliest | latest | OFFSET | ISO-8601-TIME} as the value of {@code --from}. */
     public static From from(String s) {
+        return position(s, "--from");
+    }
+
+    /** Parses {@code earliest | latest | OFFSET | ISO-8601-TIME} as the value of {@code option}. */
+    public static From position(String s, String option) {
         String t = s.trim();
         if (t.equalsIgnoreCase("earliest") || t.equalsIgnoreCase("beginning")) {
             return new From.Earliest();
@@ -83,19 +90,74 @@ public final class CliParsing {
             try {
                 return new From.Offset(Long.parseLong(t));
             } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("offset out of range: '" + s + "'");
+                throw new IllegalArgumentException("offset out of range in " + option + ": '" + s + "'");
             }
         }
         try {
-            return new From.Time(Instant.parse(t));
-        } catch (DateTimeParseException e) {
-            // also accept an explicit offset such as +02:00
-        }
-        try {
-            return new From.Time(OffsetDateTime.parse(t).toInstant());
-        } catch (DateTimeParseException e) {
-            throw new IllegalArgumentException("invalid --from '" + s
+            return new From.Time(time(t));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("invalid " + option + " '" + s
                     + "' (expected earliest, latest, an offset, or an ISO-8601 time like 2026-01-31T12:00:00Z)");
         }
+    }
+
+    /**
+     * Parses an ISO-8601 instant ({@code 2026-01-31T12:00:00Z}, fractions allowed) or date-time with an offset
+     * ({@code 2026-01-31T13:00:00+01:00}); rejects times before 1970.
+     */
+    public static Instant time(String s) {
+        String t = s.trim();
+        Instant i;
+        try {
+            i = Instant.parse(t);
+        } catch (DateTimeParseException e) {
+            try {
+                i = OffsetDateTime.parse(t).toInstant();
+            } catch (DateTimeParseException e2) {
+                throw new IllegalArgumentException("invalid time '" + s
+                        + "' (expected ISO-8601 with a zone, like 2026-01-31T12:00:00Z or 2026-01-31T13:00:00+01:00)");
+            }
+        }
+        if (i.toEpochMilli() < 0) {
+            throw new IllegalArgumentException("time '" + s + "' is before 1970-01-01T00:00:00Z");
+        }
+        return i;
+    }
+
+    /** Parses a {@code group reset --to} value: earliest, latest, offset:N, time:ISO-8601 or shift:±N. */
+    public static OffsetResetSpec resetSpec(String s) {
+        String t = s.trim();
+        String lower = t.toLowerCase(Locale.ROOT);
+        String expected = " (expected earliest, latest, offset:N, time:ISO-8601 or shift:+N/-N)";
+        if (lower.equals("earliest")) {
+            return OffsetResetSpec.earliest();
+        }
+        if (lower.equals("latest")) {
+            return OffsetResetSpec.latest();
+        }
+        if (lower.startsWith("offset:")) {
+            String n = t.substring("offset:".length()).trim();
+            if (!n.matches("\\d{1,18}")) {
+                throw new IllegalArgumentException(
+                        "invalid --to '" + s + "': the offset must be a number >= 0" + expected);
+            }
+            return OffsetResetSpec.toOffset(Long.parseLong(n));
+        }
+        if (lower.startsWith("time:")) {
+            try {
+                return OffsetResetSpec.toTime(time(t.substring("time:".length())));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("invalid --to '" + s + "': " + e.getMessage());
+            }
+        }
+        if (lower.startsWith("shift:")) {
+            String n = t.substring("shift:".length()).trim();
+            if (!n.matches("[+-]?\\d{1,18}")) {
+                throw new IllegalArgumentException(
+                        "invalid --to '" + s + "': the shift must be a signed number like -100 or +5" + expected);
+            }
+            return OffsetResetSpec.shiftBy(Long.parseLong(n));
+        }
+        throw new IllegalArgumentException("invalid --to '" + s + "'" + expected);
     }
 }

@@ -4,7 +4,10 @@ import io.sluice.client.SluiceClient;
 import io.sluice.client.SluiceException;
 import java.io.InputStream;
 import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.concurrent.Callable;
+import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 import java.util.logging.Level;
 import java.util.logging.LogManager;
@@ -16,7 +19,8 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * The {@code sluice} command line: cluster, topic, produce, consume and perf commands over the Java SDK.
+ * The {@code sluice} command line: cluster, topic, produce, consume, group, replay and perf commands over the Java
+ * SDK.
  *
  * <p>Exit codes: 0 success, 1 any error, reported as one line on stderr (never a stack trace). Every command
  * takes {@code --bootstrap} (default {@code $SLUICE_BOOTSTRAP}, else {@code 127.0.0.1:7070}) and {@code --format
@@ -32,6 +36,8 @@ import picocli.CommandLine.Spec;
             TopicCommands.class,
             ProduceCommand.class,
             ConsumeCommand.class,
+            GroupCommands.class,
+            ReplayCommand.class,
             PerfCommands.class
         })
 public final class SluiceCli {
@@ -39,12 +45,37 @@ public final class SluiceCli {
     final PrintStream out;
     final PrintStream err;
     final Function<String, SluiceClient> clientFactory;
+    /** Whether stderr is a terminal (progress bars are drawn only then). */
+    final BooleanSupplier stderrIsTerminal;
 
-    SluiceCli(InputStream in, PrintStream out, PrintStream err, Function<String, SluiceClient> clientFactory) {
+    SluiceCli(
+            InputStream in,
+            PrintStream out,
+            PrintStream err,
+            Function<String, SluiceClient> clientFactory,
+            BooleanSupplier stderrIsTerminal) {
         this.in = in;
         this.out = out;
         this.err = err;
         this.clientFactory = clientFactory;
+        this.stderrIsTerminal = stderrIsTerminal;
+    }
+
+    /**
+     * Whether this process's stderr is a terminal. Java 17 cannot ask isatty(2) directly: on Linux the fd's link
+     * names the device; elsewhere a console (stdin and stdout on a terminal) is the best hint.
+     */
+    static boolean stderrIsTerminal() {
+        try {
+            Path fd = Path.of("/proc/self/fd/2");
+            if (Files.exists(fd)) {
+                String target = Files.readSymbolicLink(fd).toString();
+                return target.startsWith("/dev/pts/") || target.startsWith("/dev/tty");
+            }
+        } catch (java.io.IOException | UnsupportedOperationException | SecurityException e) {
+            // fall back below
+        }
+        return System.console() != null;
     }
 
     /** Output formats of every command. */
@@ -105,7 +136,18 @@ public final class SluiceCli {
             PrintStream out,
             PrintStream err,
             Function<String, SluiceClient> clientFactory) {
-        CommandLine cmd = new CommandLine(new SluiceCli(in, out, err, clientFactory));
+        return run(args, in, out, err, clientFactory, () -> false);
+    }
+
+    /** Like {@link #run(String[], InputStream, PrintStream, PrintStream, Function)}, saying whether stderr is a TTY. */
+    static int run(
+            String[] args,
+            InputStream in,
+            PrintStream out,
+            PrintStream err,
+            Function<String, SluiceClient> clientFactory,
+            BooleanSupplier stderrIsTerminal) {
+        CommandLine cmd = new CommandLine(new SluiceCli(in, out, err, clientFactory, stderrIsTerminal));
         cmd.setOut(new java.io.PrintWriter(out, true));
         cmd.setErr(new java.io.PrintWriter(err, true));
         cmd.setCaseInsensitiveEnumValuesAllowed(true);
@@ -152,9 +194,13 @@ public final class SluiceCli {
         // gRPC logs through java.util.logging; its warnings would print stack traces on the terminal
         LogManager.getLogManager().reset();
         Logger.getLogger("").setLevel(Level.OFF);
-        int code = run(args, System.in, System.out, System.err, bootstrap -> SluiceClient.builder()
-                .bootstrap(bootstrap)
-                .build());
+        int code = run(
+                args,
+                System.in,
+                System.out,
+                System.err,
+                bootstrap -> SluiceClient.builder().bootstrap(bootstrap).build(),
+                SluiceCli::stderrIsTerminal);
         System.out.flush();
         System.exit(code);
     }

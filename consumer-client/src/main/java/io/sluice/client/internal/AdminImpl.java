@@ -4,8 +4,13 @@ import io.sluice.client.Admin;
 import io.sluice.client.BrokerInfo;
 import io.sluice.client.ClusterDescription;
 import io.sluice.client.ErrorCode;
+import io.sluice.client.GroupDescription;
+import io.sluice.client.GroupListing;
+import io.sluice.client.GroupState;
 import io.sluice.client.NewTopic;
 import io.sluice.client.NotLeaderException;
+import io.sluice.client.OffsetResetResult;
+import io.sluice.client.OffsetResetSpec;
 import io.sluice.client.OffsetSpec;
 import io.sluice.client.PartitionInfo;
 import io.sluice.client.RetriableException;
@@ -20,13 +25,22 @@ import io.sluice.proto.v1.ConfigEntry;
 import io.sluice.proto.v1.ConfigSource;
 import io.sluice.proto.v1.CreateTopicRequest;
 import io.sluice.proto.v1.CreateTopicResponse;
+import io.sluice.proto.v1.DeleteGroupRequest;
+import io.sluice.proto.v1.DeleteGroupResponse;
 import io.sluice.proto.v1.DeleteTopicRequest;
 import io.sluice.proto.v1.DeleteTopicResponse;
 import io.sluice.proto.v1.DescribeClusterRequest;
 import io.sluice.proto.v1.DescribeClusterResponse;
+import io.sluice.proto.v1.DescribeGroupRequest;
+import io.sluice.proto.v1.DescribeGroupResponse;
 import io.sluice.proto.v1.DescribeTopicRequest;
 import io.sluice.proto.v1.DescribeTopicResponse;
+import io.sluice.proto.v1.FetchOffsetsRequest;
+import io.sluice.proto.v1.FetchOffsetsResponse;
 import io.sluice.proto.v1.FetchServiceGrpc;
+import io.sluice.proto.v1.GroupSummary;
+import io.sluice.proto.v1.ListGroupsRequest;
+import io.sluice.proto.v1.ListGroupsResponse;
 import io.sluice.proto.v1.ListOffsetsQuery;
 import io.sluice.proto.v1.ListOffsetsRequest;
 import io.sluice.proto.v1.ListOffsetsResponse;
@@ -34,16 +48,24 @@ import io.sluice.proto.v1.ListOffsetsResult;
 import io.sluice.proto.v1.ListTopicsRequest;
 import io.sluice.proto.v1.ListTopicsResponse;
 import io.sluice.proto.v1.LogBoundary;
+import io.sluice.proto.v1.MemberDescription;
+import io.sluice.proto.v1.OffsetResetPlan;
 import io.sluice.proto.v1.PartitionDescription;
+import io.sluice.proto.v1.PartitionLag;
+import io.sluice.proto.v1.ResetOffsetsRequest;
+import io.sluice.proto.v1.ResetOffsetsResponse;
 import io.sluice.proto.v1.TopicSummary;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
@@ -52,8 +74,9 @@ import java.util.stream.Collectors;
 
 /**
  * The {@link Admin} API over the AdminService (any broker; tried in the metadata cache's order until one
- * answers or a non-retriable error comes back) and FetchService.ListOffsets (at each partition's leader, with
- * a bounded number of redirects on NOT_LEADER).
+ * answers or a non-retriable error comes back), FetchService.ListOffsets (at each partition's leader, with
+ * a bounded number of redirects on NOT_LEADER) and the GroupService (at the group's coordinator, through
+ * {@link GroupCalls}; ListGroups at every alive broker).
  *
  * <p>Thread-safe.
  */
@@ -63,11 +86,13 @@ public final class AdminImpl implements Admin {
     private final Connections connections;
     private final MetadataCache metadata;
     private final Duration timeout;
+    private final GroupCalls groups;
 
-    AdminImpl(Connections connections, MetadataCache metadata, Duration timeout) {
+    AdminImpl(Connections connections, MetadataCache metadata, Duration timeout, GroupCalls groups) {
         this.connections = connections;
         this.metadata = metadata;
         this.timeout = timeout;
+        this.groups = groups;
     }
 
     private AdminServiceGrpc.AdminServiceStub stub(String endpoint) {
@@ -361,5 +386,186 @@ public final class AdminImpl implements Admin {
     @Override
     public Map<TopicPartition, Long> listOffsets(Map<TopicPartition, OffsetSpec> specs) {
         return Futures.await(listOffsetsAsync(specs));
+    }
+
+    static GroupState state(io.sluice.proto.v1.GroupState s) {
+        return switch (s) {
+            case GROUP_STATE_EMPTY -> GroupState.EMPTY;
+            case GROUP_STATE_ASSIGNING -> GroupState.ASSIGNING;
+            case GROUP_STATE_RECONCILING -> GroupState.RECONCILING;
+            case GROUP_STATE_STABLE -> GroupState.STABLE;
+            case GROUP_STATE_DEAD -> GroupState.DEAD;
+            default -> GroupState.UNKNOWN;
+        };
+    }
+
+    @Override
+    public CompletableFuture<List<GroupListing>> listGroupsAsync() {
+        return describeClusterAsync().thenCompose(cluster -> {
+            Map<String, GroupListing> merged = new java.util.concurrent.ConcurrentSkipListMap<>();
+            List<CompletableFuture<Void>> calls = new ArrayList<>();
+            for (BrokerInfo b : cluster.brokers()) {
+                if (!b.alive()) {
+                    continue;
+                }
+                CompletableFuture<ListGroupsResponse> f = new CompletableFuture<>();
+                try {
+                    groups.stub(b.endpoint(), System.nanoTime() + timeout.toNanos())
+                            .listGroups(ListGroupsRequest.getDefaultInstance(), Futures.unary(f));
+                } catch (RuntimeException e) {
+                    f.completeExceptionally(ErrorMapper.map(e));
+                }
+                calls.add(f.handle((r, t) -> {
+                    if (t != null) {
+                        SluiceException e = ErrorMapper.map(t);
+                        throw new SluiceException(
+                                e.code(),
+                                "broker " + b.id() + " (" + b.endpoint() + ") did not list its groups: "
+                                        + e.getMessage(),
+                                e);
+                    }
+                    for (GroupSummary g : r.getGroupsList()) {
+                        // during a coordinator move two brokers may both list a group: keep one
+                        merged.put(
+                                g.getGroupId(),
+                                new GroupListing(g.getGroupId(), state(g.getState()), g.getMemberCount()));
+                    }
+                    return null;
+                }));
+            }
+            return CompletableFuture.allOf(calls.toArray(CompletableFuture[]::new))
+                    .thenApply(v -> List.copyOf(merged.values()));
+        });
+    }
+
+    @Override
+    public List<GroupListing> listGroups() {
+        return Futures.await(listGroupsAsync());
+    }
+
+    @Override
+    public CompletableFuture<GroupDescription> describeGroupAsync(String groupId) {
+        DescribeGroupRequest req =
+                DescribeGroupRequest.newBuilder().setGroupId(groupId).build();
+        return groups.<DescribeGroupResponse>call(groupId, true, (s, f) -> s.describeGroup(req, Futures.unary(f)))
+                .thenApply(r -> toGroupDescription(r.getGroup()));
+    }
+
+    static GroupDescription toGroupDescription(io.sluice.proto.v1.GroupDescription g) {
+        List<GroupDescription.Member> members = new ArrayList<>();
+        for (MemberDescription m : g.getMembersList()) {
+            members.add(new GroupDescription.Member(
+                    m.getMemberId(),
+                    m.getInstanceId().isEmpty() ? Optional.empty() : Optional.of(m.getInstanceId()),
+                    m.getClientId(),
+                    m.getClientHost(),
+                    m.getMemberEpoch(),
+                    m.hasTopics() ? m.getTopics().getNamesList() : List.of(),
+                    m.hasTopicRegex() ? Optional.of(m.getTopicRegex()) : Optional.empty(),
+                    GroupMember.fromProto(m.getAssignmentList())));
+        }
+        List<GroupDescription.PartitionLag> partitions = new ArrayList<>();
+        for (PartitionLag p : g.getPartitionsList()) {
+            partitions.add(new GroupDescription.PartitionLag(
+                    new TopicPartition(p.getTopic(), p.getPartition()),
+                    p.getMemberId().isEmpty() ? Optional.empty() : Optional.of(p.getMemberId()),
+                    p.hasCommittedOffset() ? OptionalLong.of(p.getCommittedOffset()) : OptionalLong.empty(),
+                    p.hasHighWatermark() ? OptionalLong.of(p.getHighWatermark()) : OptionalLong.empty(),
+                    p.hasLag() ? OptionalLong.of(p.getLag()) : OptionalLong.empty()));
+        }
+        return new GroupDescription(
+                g.getGroupId(), state(g.getState()), g.getGroupEpoch(), g.getAssignor(), members, partitions);
+    }
+
+    @Override
+    public GroupDescription describeGroup(String groupId) {
+        return Futures.await(describeGroupAsync(groupId));
+    }
+
+    @Override
+    public CompletableFuture<OffsetResetResult> resetOffsetsAsync(
+            String groupId, String topic, Collection<Integer> partitions, OffsetResetSpec spec, boolean execute) {
+        ResetOffsetsRequest.Builder req = ResetOffsetsRequest.newBuilder()
+                .setGroupId(groupId)
+                .setTopic(topic)
+                .addAllPartitions(partitions.stream().distinct().sorted().toList())
+                .setDryRun(!execute);
+        if (spec instanceof OffsetResetSpec.Earliest) {
+            req.setBoundary(LogBoundary.LOG_BOUNDARY_EARLIEST);
+        } else if (spec instanceof OffsetResetSpec.Latest) {
+            req.setBoundary(LogBoundary.LOG_BOUNDARY_LATEST);
+        } else if (spec instanceof OffsetResetSpec.ToOffset o) {
+            req.setOffset(o.offset());
+        } else if (spec instanceof OffsetResetSpec.ToTime t) {
+            req.setTimestampMs(t.time().toEpochMilli());
+        } else if (spec instanceof OffsetResetSpec.ShiftBy s) {
+            req.setShiftBy(s.delta());
+        }
+        ResetOffsetsRequest request = req.build();
+        // a shift applied twice moves twice: never retry it after an unknown outcome
+        boolean idempotent = !execute || !(spec instanceof OffsetResetSpec.ShiftBy);
+        return groups.<ResetOffsetsResponse>call(
+                        groupId, idempotent, (s, f) -> s.resetOffsets(request, Futures.unary(f)))
+                .thenApply(r -> {
+                    List<OffsetResetResult.PartitionReset> out = new ArrayList<>();
+                    for (OffsetResetPlan p : r.getPartitionsList()) {
+                        out.add(new OffsetResetResult.PartitionReset(
+                                p.getPartition(),
+                                p.hasCurrentOffset() ? OptionalLong.of(p.getCurrentOffset()) : OptionalLong.empty(),
+                                p.getNewOffset(),
+                                p.hasError() && p.getError().getCodeValue() != 0
+                                        ? Optional.of(ErrorMapper.fromErrorInfo(p.getError()))
+                                        : Optional.empty()));
+                    }
+                    return new OffsetResetResult(groupId, topic, execute, out);
+                });
+    }
+
+    @Override
+    public OffsetResetResult resetOffsets(
+            String groupId, String topic, Collection<Integer> partitions, OffsetResetSpec spec, boolean execute) {
+        return Futures.await(resetOffsetsAsync(groupId, topic, partitions, spec, execute));
+    }
+
+    @Override
+    public CompletableFuture<Void> deleteGroupAsync(String groupId) {
+        DeleteGroupRequest req =
+                DeleteGroupRequest.newBuilder().setGroupId(groupId).build();
+        return groups.<DeleteGroupResponse>call(groupId, false, (s, f) -> s.deleteGroup(req, Futures.unary(f)))
+                .thenApply(r -> null);
+    }
+
+    @Override
+    public void deleteGroup(String groupId) {
+        Futures.await(deleteGroupAsync(groupId));
+    }
+
+    @Override
+    public CompletableFuture<Map<TopicPartition, Long>> listCommittedOffsetsAsync(
+            String groupId, Collection<TopicPartition> partitions) {
+        FetchOffsetsRequest req = FetchOffsetsRequest.newBuilder()
+                .setGroupId(groupId)
+                .addAllPartitions(GroupMember.toProto(partitions))
+                .build();
+        return groups.<FetchOffsetsResponse>call(groupId, true, (s, f) -> s.fetchOffsets(req, Futures.unary(f)))
+                .thenApply(r -> {
+                    Map<TopicPartition, Long> out = new TreeMap<>(java.util.Comparator.comparing(TopicPartition::topic)
+                            .thenComparingInt(TopicPartition::partition));
+                    for (var c : r.getOffsetsList()) {
+                        TopicPartition tp = new TopicPartition(c.getTopic(), c.getPartition());
+                        if (c.hasError() && c.getError().getCodeValue() != 0) {
+                            throw ErrorMapper.fromErrorInfo(c.getError());
+                        }
+                        if (c.hasOffset()) {
+                            out.put(tp, c.getOffset());
+                        }
+                    }
+                    return java.util.Collections.unmodifiableMap(out);
+                });
+    }
+
+    @Override
+    public Map<TopicPartition, Long> listCommittedOffsets(String groupId, Collection<TopicPartition> partitions) {
+        return Futures.await(listCommittedOffsetsAsync(groupId, partitions));
     }
 }

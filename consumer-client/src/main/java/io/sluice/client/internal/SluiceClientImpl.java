@@ -21,6 +21,7 @@ public final class SluiceClientImpl implements SluiceClient {
     private final Connections connections;
     private final MetadataCache metadata;
     private final AdminImpl admin;
+    private final GroupCalls groupCalls;
     private final Duration requestTimeout;
     private final Set<AutoCloseable> children = ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
@@ -29,7 +30,12 @@ public final class SluiceClientImpl implements SluiceClient {
         this.connections = new Connections(factory);
         this.requestTimeout = requestTimeout;
         this.metadata = new MetadataCache(connections, bootstrap, requestTimeout);
-        this.admin = new AdminImpl(connections, metadata, requestTimeout);
+        this.groupCalls = new GroupCalls(connections, metadata, requestTimeout);
+        this.admin = new AdminImpl(connections, metadata, requestTimeout, groupCalls);
+    }
+
+    GroupCalls groupCalls() {
+        return groupCalls;
     }
 
     Connections connections() {
