@@ -41,6 +41,18 @@ voters() {
   echo "$v"
 }
 
+# A port taken by another process (another cluster with other data, say) would make a broker fail to bind, and the
+# readiness probe would then ask the other process: refuse before starting anything.
+check_ports_free() {
+  local i="$1" port
+  is_running "$(pid_of "$i")" && return 0
+  for port in $((7069 + i)) $((7169 + i)) $((7269 + i)); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      die "port $port (broker $i) is already in use on 127.0.0.1: another Sluice cluster (other data directory) or program; stop it first"
+    fi
+  done
+}
+
 start_broker() {
   local i="$1" n="$2" dir
   dir="$(broker_dir "$i")"
@@ -56,7 +68,16 @@ start_broker() {
   echo "broker $i started (pid $!, gRPC 127.0.0.1:$((7069 + i)), data $dir)"
 }
 
-check_ready() { "$root/bin/sluice-broker" --check-ready "127.0.0.1:$((7069 + $1))" >/dev/null 2>&1; }
+# Readiness: GET /health/ready on the broker's HTTP port (200 once registered with the controller and serving). Without
+# curl, the JVM probe of the gRPC health service, which costs a JVM start per probe and, with its 2 s deadline, can miss
+# a ready broker on a loaded machine.
+check_ready() {
+  if command -v curl >/dev/null 2>&1; then
+    curl -fsS -m 5 -o /dev/null "http://127.0.0.1:$((7269 + $1))/health/ready" 2>/dev/null
+  else
+    "$root/bin/sluice-broker" --check-ready "127.0.0.1:$((7069 + $1))" >/dev/null 2>&1
+  fi
+}
 
 wait_ready() {
   local ids=("$@") deadline=$(( SECONDS + ready_timeout )) i k pending probes
@@ -97,6 +118,7 @@ cmd_up() {
   (( old > n )) && n="$old"
   echo "$n" >"$base/cluster.size"
   local ids=() i
+  for ((i = 1; i <= n; i++)); do check_ports_free "$i"; done
   for ((i = 1; i <= n; i++)); do start_broker "$i" "$n"; ids+=("$i"); done
   wait_ready "${ids[@]}"
   local bootstrap=""
@@ -154,6 +176,7 @@ cmd_restart() {
   local pid; pid="$(pid_of "$1")"
   is_running "$pid" && die "broker $1 is running (pid $pid); kill it first"
   build_if_needed
+  check_ports_free "$1"
   start_broker "$1" "$(count)"
   wait_ready "$1"
   echo "broker $1 is ready again"
