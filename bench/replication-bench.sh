@@ -183,7 +183,7 @@ broker_stats() {  # tag
     heap=$(jcmd "$p" GC.heap_info 2>/dev/null | awk '/garbage-first heap/ { for (j = 1; j <= NF; j++) if ($j == "used") { v = $(j + 1); sub(/K,?/, "", v); printf "%.0f", v / 1024 } }' || true)
     put "${tag}_broker${i}" "cpu_pct_of_core=$cpu threads=$threads rss_mib=$rss heap_used_after_gc_mib=${heap:--}"
     # threads come and go while this reads them: a vanished one is skipped, not an error
-    for t in /proc/"$p"/task/*; do cat "$t/comm" 2>/dev/null || true; done \
+    { awk '{ print }' /proc/"$p"/task/*/comm 2> /dev/null || true; } \
       | sed -E 's/[-_#]?[0-9]+/-N/g' | sort | uniq -c | sort -rn > "$OUT/${tag}-broker${i}-threads.txt"
     # "% of one core  threads  name" per thread pool over the window (threads that lived through it)
     awk -v hz="$SB_CLK" -v secs="$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')" '
@@ -249,6 +249,11 @@ if wants scale; then
     elect_total=$(awk -v a="$elect_total" -v b="$(v all_leaders_s)" 'BEGIN { print a + b }')
     per_part=$(( ($(broker_threads) - bt + SCALE_PARTITIONS - 1) / SCALE_PARTITIONS ))
     put "scale_stage$((k + 1))_threads_per_partition_all_brokers" "$per_part"
+    if ((k + 1 < SCALE_TOPICS)); then   # the last stage is measured below, with a profile
+      sleep "$SETTLE_SECONDS"
+      sb_log "idle cluster with $parts partitions: measuring ${IDLE_SECONDS}s"
+      broker_stats "scale_${parts}p"
+    fi
   done
   kill "$WATCHDOG" 2> /dev/null || true
   wait "$WATCHDOG" 2> /dev/null || true
@@ -257,7 +262,7 @@ if wants scale; then
   if ((parts > 0)) && [ ! -s "$OUT/scale-watchdog.txt" ]; then
     sleep "$SETTLE_SECONDS"
     sb_log "idle cluster with $parts partitions: measuring ${IDLE_SECONDS}s"
-    broker_stats scale_loaded
+    broker_stats "scale_${parts}p"
     # what idle brokers do: a JFR profile of IDLE_SECONDS (not part of the CPU figures above)
     for p in $(sb_pids); do
       jcmd "$p" JFR.start name=idle settings=profile duration="${IDLE_SECONDS}s" filename="$OUT/scale-idle-$p.jfr" > /dev/null 2>&1 || true
