@@ -5,8 +5,8 @@
 #   deploy/prometheus/check-live.sh
 #
 # Steps (each prints "== step: ..."; a failure names its step and exits non-zero):
-#   tools      install Debian's prometheus package if promtool/prometheus are missing (needs root and apt-get; the
-#              Debian service is not started), and python3 and curl if missing
+#   tools      install-tools.sh: Debian's prometheus package if promtool/prometheus are missing (needs root and
+#              apt-get; the Debian service is not started), and python3 and curl if missing
 #   static     promtool check config / check rules / test rules; the dashboard's expressions are found, use the
 #              ${datasource} variable and parse (promtool check rules on them written as recording rules)
 #   ports      the fixed ports of the local cluster (7070-7072, 7170-7172, 7270-7272) and Prometheus' are free
@@ -116,30 +116,7 @@ cd "$work"
 
 # ---------------------------------------------------------------------------------------------------------------
 begin tools "promtool, prometheus and python3"
-missing=()
-command -v promtool >/dev/null && command -v prometheus >/dev/null || missing+=(prometheus)
-command -v python3 >/dev/null || missing+=(python3)
-command -v curl >/dev/null || missing+=(curl)
-if (( ${#missing[@]} > 0 )); then
-  [[ "$(id -u)" == 0 ]] || fail "${missing[*]} missing and not root: install them (apt-get install ${missing[*]})"
-  command -v apt-get >/dev/null || fail "${missing[*]} missing and no apt-get to install them"
-  log "installing ${missing[*]} with apt-get"
-  # Keep the package's service from starting (it would take port 9090): policy-rc.d 101 = "action forbidden".
-  added_policy=0
-  if [[ ! -e /usr/sbin/policy-rc.d ]]; then
-    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && added_policy=1
-  fi
-  install_rc=0
-  DEBIAN_FRONTEND=noninteractive timeout 900 apt-get -y -q --no-install-recommends install "${missing[@]}" \
-    >"$work/apt.log" 2>&1 || {
-      DEBIAN_FRONTEND=noninteractive timeout 300 apt-get -q update >>"$work/apt.log" 2>&1 &&
-        DEBIAN_FRONTEND=noninteractive timeout 900 apt-get -y -q --no-install-recommends install "${missing[@]}" \
-          >>"$work/apt.log" 2>&1
-    } || install_rc=$?
-  (( added_policy )) && rm -f /usr/sbin/policy-rc.d
-  (( install_rc == 0 )) || { tail -n 20 "$work/apt.log" >&2; fail "apt-get install ${missing[*]} failed"; }
-fi
-for t in promtool prometheus python3 curl; do command -v "$t" >/dev/null || fail "$t is not installed"; done
+run 1500 "install-tools.sh" "$here/install-tools.sh"
 log "$(prometheus --version 2>&1 | head -n 1)"
 
 # ---------------------------------------------------------------------------------------------------------------

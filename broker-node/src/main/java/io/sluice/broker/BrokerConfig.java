@@ -263,8 +263,9 @@ public final class BrokerConfig {
                 Type.INT,
                 "3",
                 atLeast(1),
-                "Replication factor of __offsets, lowered to the number of registered brokers; the topic is created (at the"
-                        + " first group lookup) once that many brokers are alive.",
+                "Replication factor of __offsets, lowered to the number of brokers (the registered ones, and at least the"
+                        + " controller voters); the topic is created (at the first group lookup) once that many brokers"
+                        + " are alive.",
                 groups));
         k.add(key(
                 GROUP_HEARTBEAT_INTERVAL_MS,

@@ -100,6 +100,7 @@ public final class SluiceBroker implements AutoCloseable {
                     OffsetsDb.open(config.dataDir().resolve(OffsetsDb.DIR_NAME)),
                     config.offsetsTopicPartitions(),
                     config.offsetsTopicReplicationFactor(),
+                    config.controllerVoters().size(),
                     java.time.Clock.systemUTC(),
                     Integer.toString(config.brokerId()));
             node = ReplicationNode.start(

@@ -277,14 +277,28 @@ class ClusterIT {
         assertEquals("a19-4", values.get(100));
 
         // Any broker describes the partition with the leader's log state.
+        // The non-leader learns the leader through metadata and asks it for the high watermark (best effort, so
+        // waited for: its first call to the leader may open the connection).
         int other = leader == 1 ? 2 : 1;
-        var described = AdminServiceGrpc.newBlockingStub(channels.get(other))
-                .describeTopic(DescribeTopicRequest.newBuilder().setName("it").build())
-                .getTopic()
-                .getPartitions(0);
-        assertEquals(leader, described.getLeaderId());
-        assertTrue(described.hasHighWatermark(), "the leader's high watermark, fetched by a non-leader");
-        assertTrue(described.getHighWatermark() > last, described.toString());
+        final long lastProduced = last;
+        var described = new java.util.concurrent.atomic.AtomicReference<io.sluice.proto.v1.PartitionDescription>();
+        TestUtil.waitFor(
+                () -> {
+                    described.set(AdminServiceGrpc.newBlockingStub(channels.get(other))
+                            .describeTopic(DescribeTopicRequest.newBuilder()
+                                    .setName("it")
+                                    .build())
+                            .getTopic()
+                            .getPartitions(0));
+                    return described.get().getLeaderId() == leader
+                            && described.get().hasHighWatermark();
+                },
+                Duration.ofSeconds(30),
+                "broker " + other + " describes partition 0 with leader " + leader + " and its high watermark",
+                () -> String.valueOf(described.get()));
+        assertTrue(
+                described.get().getHighWatermark() > lastProduced,
+                described.get().toString());
 
         // A tailing fetch is pushed new batches as they commit.
         var tail = FetchServiceGrpc.newBlockingV2Stub(channels.get(leader)).fetch();

@@ -9,7 +9,7 @@ import java.util.Map;
 
 /**
  * Configurations of N brokers that run in one test JVM: ephemeral gRPC and HTTP ports, free Raft ports known up front
- * (the controller voters name them), data under {@code dir/b<id>}, a short election timeout and few request threads.
+ * (the controller voters name them), data under {@code dir/b<id>}, an election timeout that a stall of a loaded test machine does not reach (2 s) and few request threads.
  * Shared by the in-JVM multi-broker ITs. Stateless.
  */
 final class InJvmClusterConfigs {
@@ -32,7 +32,7 @@ final class InJvmClusterConfigs {
             keys.put("raft.port", Integer.toString(raft[id - 1]));
             keys.put("data.dir", dir.resolve("b" + id).toString());
             keys.put("controller.voters", voters.toString());
-            keys.put("raft.election.timeout.ms", "500");
+            keys.put("raft.election.timeout.ms", "2000");
             keys.put("request.threads", "2");
             keys.putAll(extra);
             configs.put(id, BrokerConfig.resolve(keys, Map.of(), Map.of()));

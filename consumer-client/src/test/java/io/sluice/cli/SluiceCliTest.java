@@ -106,7 +106,7 @@ class SluiceCliTest {
         assertTrue(out.get(0).startsWith("{\"partition\":0,\"offset\":0,\"timestamp\":"), out.get(0));
         assertTrue(out.get(0).endsWith("\"key\":\"a\",\"value\":\"1\",\"headers\":{}}"), out.get(0));
         assertTrue(out.get(2).contains("\"key\":null,\"value\":\"plain\""), out.get(2));
-        Result fromOffset = run("", "consume", "t", "--from", "2", "--timeout", "300ms");
+        Result fromOffset = run("", "consume", "t", "--from", "2", "--max", "1", "--timeout", "30s");
         assertEquals("plain\n", fromOffset.out());
         Result latest = run("", "consume", "t", "--from", "latest", "--timeout", "200ms");
         assertEquals("", latest.out());

@@ -8,6 +8,7 @@ import io.sluice.logstore.record.Record;
 import io.sluice.logstore.record.RecordBatch;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -258,6 +259,10 @@ class LogConcurrencyTest {
             cleaner.start();
             long offset = 0;
             for (int i = 0; i < 4000; i++) {
+                if (i == 3000) {
+                    // A starved cleaner thread may not finish a pass before the writer ends: the race needs one.
+                    TestSupport.waitFor(() -> passes.get() > 0, Duration.ofSeconds(30), "a compaction pass");
+                }
                 log.append(numbered(offset, i, "key" + (i % 20)));
                 offset += i % 5 + 1;
             }

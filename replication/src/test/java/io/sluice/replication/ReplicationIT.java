@@ -189,7 +189,11 @@ class ReplicationIT {
         }
         long end = previousLast + 1;
         waitFor(() -> minHighWatermark(ps) >= end, TIMEOUT, "every replica's high watermark reaches " + end);
-        assertTrue(!hwSeen.isEmpty() && hwSeen.get(hwSeen.size() - 1) >= end, "listener saw the high watermark");
+        // The listener is called after the high watermark moves: waited for too.
+        waitFor(
+                () -> !hwSeen.isEmpty() && hwSeen.get(hwSeen.size() - 1) >= end,
+                TIMEOUT,
+                "listener saw the high watermark");
 
         assertIdentical(ps, end);
         AtomicInteger control = new AtomicInteger();

@@ -197,8 +197,23 @@ class BadInputIT {
         }
     }
 
+    /**
+     * The partition's high watermark. A broker that does not lead the partition asks its leader for it, best effort:
+     * waits until the answer carries it.
+     */
     static long highWatermark(int partition) {
-        return describe(TOPIC).get(partition).getHighWatermark();
+        long[] hw = {-1};
+        Waits.waitFor(
+                () -> {
+                    PartitionDescription d = describe(TOPIC).get(partition);
+                    if (d.hasHighWatermark()) {
+                        hw[0] = d.getHighWatermark();
+                    }
+                    return d.hasHighWatermark();
+                },
+                Duration.ofSeconds(30),
+                "the high watermark of " + TOPIC + "-" + partition);
+        return hw[0];
     }
 
     /** The data records (control batches are skipped by the consumer) of a partition in [from, to). */

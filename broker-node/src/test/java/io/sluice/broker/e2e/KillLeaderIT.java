@@ -59,7 +59,7 @@ import org.junit.jupiter.api.io.TempDir;
  *
  * <p>{@code -Dsluice.it.records=N} changes the record count.
  */
-@Timeout(value = 240, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+@Timeout(value = 420, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class KillLeaderIT {
     static final String TOPIC = "orders";
     static final int PARTITIONS = 6;

@@ -1,5 +1,6 @@
 package io.sluice.broker.e2e;
 
+import io.sluice.broker.internal.TestUtil;
 import java.time.Duration;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
@@ -9,20 +10,17 @@ import java.util.function.Supplier;
 final class Waits {
     private Waits() {}
 
-    /** Polls {@code condition} every 50 ms until it holds; fails with {@code message} after {@code timeout}. */
+    /**
+     * Polls {@code condition} until it holds; fails with {@code message} after {@code timeout}. A condition that throws
+     * counts as not holding yet (see {@link TestUtil#waitFor}).
+     */
     static void waitFor(BooleanSupplier condition, Duration timeout, String message) {
-        waitFor(condition, timeout, () -> message);
+        TestUtil.waitFor(condition, timeout, message);
     }
 
     /** Like {@link #waitFor(BooleanSupplier, Duration, String)}, the message computed only on failure. */
     static void waitFor(BooleanSupplier condition, Duration timeout, Supplier<String> message) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out after " + timeout + ": " + message.get());
-            }
-            pause(Duration.ofMillis(50));
-        }
+        TestUtil.waitFor(condition, timeout, message);
     }
 
     /** One polling period (never used to wait for a condition by itself). */

@@ -191,8 +191,8 @@ class HandlerTest {
         @Override
         public void fetched(String topic, int records, int bytes, long nanos) {
             assertTrue(nanos >= 0 && topic.equals("t"));
-            fetchedRecords.addAndGet(records);
             fetchedBytes.addAndGet(bytes);
+            fetchedRecords.addAndGet(records); // the test waits on this one: written last
         }
     }
 

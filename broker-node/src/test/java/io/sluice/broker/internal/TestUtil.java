@@ -13,14 +13,38 @@ public final class TestUtil {
         waitFor(condition, timeout, message, () -> "");
     }
 
+    /** As {@link #waitFor(BooleanSupplier, Duration, String)}, the message computed only on timeout. */
+    public static void waitFor(BooleanSupplier condition, Duration timeout, Supplier<String> message) {
+        waitFor(condition, timeout, message, () -> "");
+    }
+
     /** As {@link #waitFor(BooleanSupplier, Duration, String)}; on timeout the message ends with {@code state.get()}. */
     public static void waitFor(BooleanSupplier condition, Duration timeout, String message, Supplier<String> state) {
+        waitFor(condition, timeout, () -> message, state);
+    }
+
+    private static void waitFor(
+            BooleanSupplier condition, Duration timeout, Supplier<String> message, Supplier<String> state) {
         long deadline = System.nanoTime() + timeout.toNanos();
-        while (!condition.getAsBoolean()) {
+        RuntimeException last = null;
+        while (true) {
+            // A transient error (a broker between leaders, a connection being opened) counts as "not yet".
+            try {
+                if (condition.getAsBoolean()) {
+                    return;
+                }
+            } catch (RuntimeException e) {
+                last = e;
+            }
             if (System.nanoTime() > deadline) {
                 String detail = state.get();
-                throw new AssertionError(
-                        "timed out after " + timeout + ": " + message + (detail.isEmpty() ? "" : "; " + detail));
+                AssertionError error = new AssertionError("timed out after " + timeout + ": " + message.get()
+                        + (detail.isEmpty() ? "" : "; " + detail)
+                        + (last == null ? "" : "; last error: " + last));
+                if (last != null) {
+                    error.initCause(last);
+                }
+                throw error;
             }
             try {
                 Thread.sleep(10);

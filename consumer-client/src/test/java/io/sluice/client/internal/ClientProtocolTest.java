@@ -117,7 +117,7 @@ class ClientProtocolTest {
             for (int part = 0; part < 4; part++) {
                 fs.add(p.sendAsync(Record.of("t", null, "v").withPartition(part)));
             }
-            waitFor(() -> cluster.produceRequests.get() >= 4, Duration.ofSeconds(5), "4 requests in flight");
+            waitFor(() -> cluster.produceRequests.get() >= 4, Duration.ofSeconds(30), "4 requests in flight");
             assertTrue(cluster.maxProduceInFlight.get() >= 4, "requests were pipelined");
             assertTrue(fs.stream().noneMatch(CompletableFuture::isDone));
             cluster.releaseAcks();
@@ -190,7 +190,7 @@ class ClientProtocolTest {
             c.assign(List.of(new TopicPartition("t", 0)));
             // before any poll opens the stream, nothing is sent; after one poll, at most the credits
             List<ConsumedRecord> got = new ArrayList<>(c.poll(Duration.ofSeconds(2)));
-            waitFor(() -> cluster.fetchResponsesWithRecords.get() >= 2, Duration.ofSeconds(5), "initial credits used");
+            waitFor(() -> cluster.fetchResponsesWithRecords.get() >= 2, Duration.ofSeconds(30), "initial credits used");
             assertTrue(
                     cluster.fetchResponsesWithRecords.get() <= 2 + cluster.creditsGranted.get(),
                     "broker never sends beyond granted credit");
@@ -276,7 +276,8 @@ class ClientProtocolTest {
 
     @Test
     void produceToUnknownTopicFailsAfterMaxBlock() {
-        try (Producer p = client.newProducer().maxBlock(Duration.ofMillis(300)).create()) {
+        client.admin().listTopics(false); // the channel is up: max block is spent waiting on metadata, not connecting
+        try (Producer p = client.newProducer().maxBlock(Duration.ofSeconds(2)).create()) {
             var f = p.sendAsync(Record.of("missing", "k", "v"));
             SluiceException e =
                     assertInstanceOf(SluiceException.class, ErrorMapper.unwrap(assertThrows(Exception.class, f::join)));

@@ -14,8 +14,8 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
@@ -28,7 +28,7 @@ import java.util.function.Function;
  * (coarse lock on the cluster).
  */
 final class FakeCluster implements AutoCloseable {
-    final Map<String, Integer> topics = new TreeMap<>();
+    final Map<String, Integer> topics = new ConcurrentSkipListMap<>();
     final Map<TopicPartition, List<ByteBuffer>> logs = new ConcurrentHashMap<>();
     final Map<TopicPartition, Integer> leaders = new ConcurrentHashMap<>();
     /** Leader reported by GetMetadata; differs from {@link #leaders} to simulate stale metadata. */

@@ -43,7 +43,7 @@ import org.junit.jupiter.api.Test;
 
 /** The group consumer against {@link FakeGroups}: join, incremental revoke, fencing, coordinator moves, commits. */
 class GroupConsumerTest {
-    private static final Duration WAIT = Duration.ofSeconds(10);
+    private static final Duration WAIT = Duration.ofSeconds(30);
 
     private FakeCluster cluster;
     private SluiceClient client;
@@ -54,7 +54,7 @@ class GroupConsumerTest {
         client = new ClientBuilderImpl()
                 .channelFactory(cluster.channels())
                 .bootstrap(FakeCluster.endpoint(1))
-                .requestTimeout(Duration.ofSeconds(5))
+                .requestTimeout(Duration.ofSeconds(30))
                 .build();
     }
 

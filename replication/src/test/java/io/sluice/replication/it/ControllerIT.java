@@ -61,16 +61,11 @@ class ControllerIT {
             c.awaitTopicReady(t);
             // After createTopic completes, the calling broker's view already has the topic.
             assertTrue(learner.current().topic("orders").isPresent());
+            // Waited on equality itself: a liveness change committed between two checks would move the version on.
             waitFor(
-                    () -> c.metadataViews().values().stream()
-                                    .map(ClusterMetadata::version)
-                                    .distinct()
-                                    .count()
-                            == 1,
+                    () -> c.metadataViews().values().stream().distinct().count() == 1,
                     c.timeout(),
-                    "every broker at the same metadata version");
-            ClusterMetadata first = c.node(1).metadata().current();
-            c.metadataViews().values().forEach(v -> assertEquals(first, v));
+                    "every broker with the same metadata");
 
             for (PartitionAssignment p : t.partitions()) {
                 for (int b : c.brokerIds()) {
@@ -311,8 +306,8 @@ class ControllerIT {
                                                 .metadata()
                                                 .current()
                                                 .topic("doomed")
-                                                .orElseThrow()
-                                                .topicId()
+                                                .map(t -> t.topicId())
+                                                .orElse(-1L)
                                         == reborn.topicId();
                     },
                     c.timeout(),

@@ -83,6 +83,8 @@ class FaultIT {
             long oldHw = oldReplica.highWatermark();
 
             c.isolate(old);
+            // Proposed at once, before the isolated leader can notice it lost its quorum: it takes this into its log.
+            oldReplica.append(PartitionData.batch("minority-first"), io.sluice.replication.AckMode.QUORUM);
             Workload minority = Workload.start(c, "split", 0, "minority");
             minority.pinTo(old);
             // The isolated leader takes appends into its log until it notices it lost its quorum...
@@ -142,9 +144,11 @@ class FaultIT {
             awaitConverged(c, "snap", 0, end);
             int currentLeader = c.awaitLeader("snap", 0);
             ReplicatedPartition lp = c.partitionOn(currentLeader, "snap", 0);
-            assertTrue(
-                    lp.logStartOffset() > followerEnd,
-                    "retention deleted what the stopped follower (log end " + followerEnd + ") needs: "
+            // The prefix is cut on the log's disk thread after the snapshot completes: waited for.
+            MiniCluster.waitFor(
+                    () -> lp.logStartOffset() > followerEnd,
+                    PROGRESS,
+                    () -> "retention deleted what the stopped follower (log end " + followerEnd + ") needs: "
                             + ReplicaInvariants.describe(c, "snap", 0));
 
             c.restart(follower);

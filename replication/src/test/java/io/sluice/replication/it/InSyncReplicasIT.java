@@ -44,12 +44,14 @@ class InSyncReplicasIT {
                 while (System.nanoTime() < until) {
                     w.awaitMoreAcks(20, PROGRESS);
                 }
-                if (lead.isLeader()) {
-                    assertEquals(
-                            3,
-                            lead.inSyncReplicas().size(),
-                            lead.inSyncReplicas().toString());
-                    assertEquals(leader, lead.inSyncReplicas().get(0).brokerId(), "the leader comes first");
+                // Waited for, not sampled once: a follower's fsync stall on a loaded machine may drop it for a moment.
+                MiniCluster.waitFor(
+                        () -> !lead.isLeader() || lead.inSyncReplicas().size() == 3,
+                        PROGRESS,
+                        () -> "3 replicas in sync: " + lead.inSyncReplicas());
+                List<ReplicaId> isr = lead.inSyncReplicas();
+                if (!isr.isEmpty()) {
+                    assertEquals(leader, isr.get(0).brokerId(), "the leader comes first");
                 }
             } finally {
                 w.stop();

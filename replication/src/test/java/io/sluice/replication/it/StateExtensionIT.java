@@ -137,7 +137,11 @@ class StateExtensionIT {
             }
             w.stop();
             awaitExtensionsCaughtUp(c, w.maxAckedOffset() + 1);
-            assertTrue(c.partitionOn(c.awaitLeader(TOPIC, 0), TOPIC, 0).logStartOffset() > followerEnd);
+            ReplicatedPartition lp = c.partitionOn(c.awaitLeader(TOPIC, 0), TOPIC, 0);
+            MiniCluster.waitFor(
+                    () -> lp.logStartOffset() > followerEnd,
+                    c.timeout(),
+                    "the leader's log start passes the stopped follower's log end " + followerEnd);
 
             c.restart(follower);
             awaitExtensionsCaughtUp(c, w.maxAckedOffset() + 1);

@@ -99,9 +99,10 @@ public final class MiniCluster implements AutoCloseable {
         private final Path root;
         private int brokers = 3;
         private int voters = 3;
-        private int electionTimeoutMs = 600;
+        // Long enough that a stall of a loaded 2-core machine neither elects a new leader nor marks a broker dead.
+        private int electionTimeoutMs = 1000;
         private int heartbeatIntervalMs = 150;
-        private int sessionTimeoutMs = 1500;
+        private int sessionTimeoutMs = 5000;
         private long leaderRebalanceIntervalMs = 0;
         private long snapshotIntervalMs = 0;
         private LogConfig logConfig = LogConfig.defaults();
@@ -327,6 +328,18 @@ public final class MiniCluster implements AutoCloseable {
     }
 
     private synchronized void startNode(int id) throws IOException {
+        // A killed node's listening socket is closed asynchronously by its RPC server: wait until the port is free.
+        int port = configs.get(id).replication().port();
+        waitFor(
+                () -> {
+                    try (ServerSocket s = new ServerSocket(port, 1, InetAddress.getByName(HOST))) {
+                        return true;
+                    } catch (IOException e) {
+                        return false;
+                    }
+                },
+                Duration.ofSeconds(10),
+                "broker " + id + "'s Raft port " + port + " to be free");
         ReplicationNode n = ReplicationNode.start(configs.get(id), extensions.apply(id));
         for (List<Integer> cut : cuts) {
             if (cut.get(1) == id) {
@@ -553,18 +566,25 @@ public final class MiniCluster implements AutoCloseable {
 
     /** Polls {@code condition} until it holds, failing with {@code message} after {@code timeout}. */
     public static void waitFor(BooleanSupplier condition, Duration timeout, String message) {
+        waitFor(condition, timeout, () -> message);
+    }
+
+    /** As {@link #waitFor(BooleanSupplier, Duration, String)}, the message computed only on timeout. */
+    public static void waitFor(
+            BooleanSupplier condition, Duration timeout, java.util.function.Supplier<String> message) {
         long deadline = System.nanoTime() + timeout.toNanos();
         long pause = 5;
         while (!condition.getAsBoolean()) {
             if (System.nanoTime() > deadline) {
-                LOG.error("timed out waiting for {}; threads:\n{}", message, threadDump());
-                throw new AssertionError("timed out after " + timeout.toMillis() + " ms waiting for " + message);
+                String m = message.get();
+                LOG.error("timed out waiting for {}; threads:\n{}", m, threadDump());
+                throw new AssertionError("timed out after " + timeout.toMillis() + " ms waiting for " + m);
             }
             try {
                 TimeUnit.MILLISECONDS.sleep(pause);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                throw new AssertionError("interrupted waiting for " + message, e);
+                throw new AssertionError("interrupted waiting for " + message.get(), e);
             }
             pause = Math.min(pause * 2, 50);
         }

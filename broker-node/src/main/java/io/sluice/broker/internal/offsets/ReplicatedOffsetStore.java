@@ -84,6 +84,7 @@ public final class ReplicatedOffsetStore implements OffsetStore, AutoCloseable {
     private final OffsetsDb db;
     private final int configuredPartitions;
     private final int configuredReplicationFactor;
+    private final int expectedBrokers;
     private final Clock clock;
     private final ExecutorService events;
     private final ExecutorService callbacks;
@@ -105,15 +106,20 @@ public final class ReplicatedOffsetStore implements OffsetStore, AutoCloseable {
      *
      * @param partitions {@code offsets.topic.partitions}, used when the topic is created (and for {@link
      *     #partitionFor} until it exists)
-     * @param replicationFactor {@code offsets.topic.replication.factor}, lowered to the registered broker count at creation
+     * @param replicationFactor {@code offsets.topic.replication.factor}, lowered at creation to the number of brokers the
+     *     cluster is known to have: the registered ones, and at least {@code expectedBrokers}
+     * @param expectedBrokers brokers the cluster has at least (the controller voters' count): the topic is not created
+     *     with a lower replication factor just because some of them have not registered yet
      */
-    public ReplicatedOffsetStore(OffsetsDb db, int partitions, int replicationFactor, Clock clock, String threadTag) {
+    public ReplicatedOffsetStore(
+            OffsetsDb db, int partitions, int replicationFactor, int expectedBrokers, Clock clock, String threadTag) {
         if (partitions < 1 || replicationFactor < 1) {
             throw new IllegalArgumentException("offsets topic partitions and replication factor must be >= 1");
         }
         this.db = db;
         this.configuredPartitions = partitions;
         this.configuredReplicationFactor = replicationFactor;
+        this.expectedBrokers = Math.max(1, expectedBrokers);
         this.clock = clock;
         this.events = Executors.newSingleThreadExecutor(r -> daemon(r, "sluice-offsets-events-" + threadTag));
         AtomicInteger n = new AtomicInteger();
@@ -243,11 +249,11 @@ public final class ReplicatedOffsetStore implements OffsetStore, AutoCloseable {
         if (view.topic(TOPIC).isPresent()) {
             return CompletableFuture.completedFuture(null);
         }
-        // Capped at the registered brokers (a one-broker cluster gets RF 1), but created only once that many are alive:
-        // capping at the live count instead fixed RF 2 forever when the first lookup came before the third broker's
-        // liveness was applied. Like Kafka, lookups answer "coordinator not available" until then.
-        int rf =
-                Math.max(1, Math.min(configuredReplicationFactor, view.brokers().size()));
+        // Capped at the brokers the cluster has (a one-broker cluster gets RF 1): the registered ones, and at least the
+        // controller voters, so that a lookup arriving before the third voter registered cannot fix RF 2 forever.
+        // Created only once that many are alive; like Kafka, lookups answer "coordinator not available" until then.
+        int rf = Math.max(
+                1, Math.min(configuredReplicationFactor, Math.max(view.brokers().size(), expectedBrokers)));
         if (view.liveBrokers().size() < rf) {
             return CompletableFuture.completedFuture(null);
         }

@@ -2,6 +2,7 @@ package io.sluice.broker.internal.metrics;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.grpc.Metadata;
@@ -27,7 +28,6 @@ import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -369,7 +369,9 @@ class BrokerMetricsTest {
     @Test
     void promtoolFindsNoProblems() throws Exception {
         Path promtool = Path.of("/usr/bin/promtool");
-        Assumptions.assumeTrue(Files.isExecutable(promtool), "promtool is not installed");
+        if (!Files.isExecutable(promtool)) {
+            installMonitoringTools();
+        }
         exerciseEverything(new AtomicReference<>(cluster(Set.of(1, 2, 3), "orders")));
         byte[] body = metrics.scrape("").body();
         Path input = Files.createTempFile("scrape", ".txt");
@@ -386,6 +388,31 @@ class BrokerMetricsTest {
         } finally {
             Files.deleteIfExists(input);
             Files.deleteIfExists(output);
+        }
+    }
+
+    /** Runs the project's own installer (deploy/prometheus/install-tools.sh), which CI's live check also uses. */
+    private static void installMonitoringTools() throws Exception {
+        Path root = Path.of("").toAbsolutePath();
+        while (root != null && !Files.exists(root.resolve("deploy/prometheus/install-tools.sh"))) {
+            root = root.getParent();
+        }
+        assertNotNull(
+                root,
+                "deploy/prometheus/install-tools.sh not found above "
+                        + Path.of("").toAbsolutePath());
+        Path log = Files.createTempFile("install-tools", ".txt");
+        try {
+            Process p = new ProcessBuilder(
+                            "bash",
+                            root.resolve("deploy/prometheus/install-tools.sh").toString())
+                    .redirectErrorStream(true)
+                    .redirectOutput(log.toFile())
+                    .start();
+            assertTrue(p.waitFor(30, TimeUnit.MINUTES), "install-tools.sh did not finish");
+            assertEquals(0, p.exitValue(), "install-tools.sh:\n" + Files.readString(log));
+        } finally {
+            Files.deleteIfExists(log);
         }
     }
 
