@@ -26,6 +26,7 @@ import java.util.Objects;
  * @param snapshotChunkBytes {@value #SNAPSHOT_CHUNK_BYTES}
  * @param shutdownTransferTimeoutMs {@value #SHUTDOWN_TRANSFER_TIMEOUT_MS}
  * @param replicaLagTimeMaxMs {@value #REPLICA_LAG_TIME_MAX_MS}
+ * @param heartbeatCoalesceMs {@value #HEARTBEAT_COALESCE_MS}
  */
 public record ReplicationConfig(
         Path dataDir,
@@ -38,7 +39,8 @@ public record ReplicationConfig(
         int appendMaxBytes,
         int snapshotChunkBytes,
         long shutdownTransferTimeoutMs,
-        long replicaLagTimeMaxMs) {
+        long replicaLagTimeMaxMs,
+        long heartbeatCoalesceMs) {
 
     public static final String DATA_DIR = "raft.data.dir";
     public static final String HOST = "raft.host";
@@ -51,6 +53,10 @@ public record ReplicationConfig(
     public static final String SNAPSHOT_CHUNK_BYTES = "raft.snapshot.chunk.bytes";
     public static final String SHUTDOWN_TRANSFER_TIMEOUT_MS = "raft.shutdown.transfer.timeout.ms";
     public static final String REPLICA_LAG_TIME_MAX_MS = "raft.replica.lag.time.max.ms";
+    public static final String HEARTBEAT_COALESCE_MS = "raft.heartbeat.coalesce.ms";
+
+    /** The default of {@value #HEARTBEAT_COALESCE_MS}. */
+    public static final long DEFAULT_HEARTBEAT_COALESCE_MS = 10;
 
     /** The type of a configuration value. */
     public enum Type {
@@ -163,7 +169,17 @@ public record ReplicationConfig(
                     "A leader counts a follower as in sync while the follower acknowledged a Raft request within"
                             + " this time and held the leader's whole log at some point within it (as Kafka's"
                             + " replica.lag.time.max.ms). Fewer in-sync replicas than replicas = under-replicated."
-                            + " Checked every 500 ms."));
+                            + " Checked every 500 ms."),
+            new Key(
+                    HEARTBEAT_COALESCE_MS,
+                    Type.LONG,
+                    Long.toString(DEFAULT_HEARTBEAT_COALESCE_MS),
+                    0,
+                    1000,
+                    "Heartbeats this broker's partition leaders send to one other broker within this window travel in"
+                            + " one RPC (each group still gets its own answer); a heartbeat waits at most this long."
+                            + " 0 sends each heartbeat on its own. Process-wide; every broker of a cluster must"
+                            + " understand coalesced heartbeats (all Sluice versions that have this key do)."));
 
     public ReplicationConfig {
         Objects.requireNonNull(dataDir, "dataDir");
@@ -184,6 +200,7 @@ public record ReplicationConfig(
         check(SNAPSHOT_CHUNK_BYTES, snapshotChunkBytes);
         check(SHUTDOWN_TRANSFER_TIMEOUT_MS, shutdownTransferTimeoutMs);
         check(REPLICA_LAG_TIME_MAX_MS, replicaLagTimeMaxMs);
+        check(HEARTBEAT_COALESCE_MS, heartbeatCoalesceMs);
     }
 
     /** The defaults, with the given data directory. */
@@ -216,7 +233,8 @@ public record ReplicationConfig(
                 (int) number(props, APPEND_MAX_BYTES),
                 (int) number(props, SNAPSHOT_CHUNK_BYTES),
                 number(props, SHUTDOWN_TRANSFER_TIMEOUT_MS),
-                number(props, REPLICA_LAG_TIME_MAX_MS));
+                number(props, REPLICA_LAG_TIME_MAX_MS),
+                number(props, HEARTBEAT_COALESCE_MS));
     }
 
     /** Every key with its value, as text, in {@link #KEYS} order; {@code fromProperties(toProperties())} is equal. */
@@ -233,6 +251,7 @@ public record ReplicationConfig(
         out.put(SNAPSHOT_CHUNK_BYTES, Integer.toString(snapshotChunkBytes));
         out.put(SHUTDOWN_TRANSFER_TIMEOUT_MS, Long.toString(shutdownTransferTimeoutMs));
         out.put(REPLICA_LAG_TIME_MAX_MS, Long.toString(replicaLagTimeMaxMs));
+        out.put(HEARTBEAT_COALESCE_MS, Long.toString(heartbeatCoalesceMs));
         return out;
     }
 

@@ -161,6 +161,20 @@ class ReplicationIT {
         TopicPartition tp = new TopicPartition("orders", 0);
         ReplicatedPartition leader = awaitLeader(tp);
         assertTrue(leader.term() > 0);
+        // JRaft's per-group read-only scanner thread is stopped (Sluice never issues read-index reads).
+        waitFor(
+                () -> Thread.getAllStackTraces().keySet().stream()
+                        .noneMatch(t -> t.getName().startsWith("ReadOnlyService-PendingNotify-Scanner")),
+                TIMEOUT,
+                "no read-only scanner thread");
+        // Heartbeats travel through the coalescer (raft.heartbeat.coalesce.ms defaults to 10 ms).
+        waitFor(
+                () -> {
+                    var hc = io.sluice.replication.internal.SharedClientRaftRpcFactoryAccess.heartbeatCounts();
+                    return hc[1] > 0 && hc[0] > 0;
+                },
+                TIMEOUT,
+                "heartbeats sent in batches");
         for (ReplicatedPartition p : ps) {
             if (p != leader) {
                 waitFor(() -> p.leader().equals(Optional.of(leader.self())), TIMEOUT, p.self() + " knows the leader");

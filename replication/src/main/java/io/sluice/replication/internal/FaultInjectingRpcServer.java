@@ -135,6 +135,9 @@ final class FaultInjectingRpcServer implements RpcServer, NetworkFaults {
 
     /** {@code host:port} of the request's {@code server_id}, if it has one. */
     static Optional<String> senderOf(Object request) {
+        if (request instanceof HeartbeatBatch.Request batch) {
+            return Optional.of(hostPort(batch.sender()));
+        }
         if (!(request instanceof Message m)) {
             return Optional.empty();
         }

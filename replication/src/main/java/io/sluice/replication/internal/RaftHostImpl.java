@@ -147,6 +147,9 @@ public final class RaftHostImpl implements RaftHost {
         FaultInjectingRpcServer server = new FaultInjectingRpcServer(
                 new StripedAppendEntriesRpcServer(new BoltRpcServer(bolt), APPEND_STRIPES, "sluice-raft-" + brokerId));
         RaftRpcServerFactory.addRaftRequestProcessors(server);
+        HeartbeatBatch.registerSerializer();
+        server.registerProcessor(new HeartbeatBatchProcessor());
+        SharedClientRaftRpcFactory.setHeartbeatCoalesceWindowMs(config.heartbeatCoalesceMs());
         if (!server.init(null)) {
             throw new IOException("cannot start the Raft RPC server on " + config.host() + ":" + config.port());
         }
@@ -211,6 +214,7 @@ public final class RaftHostImpl implements RaftHost {
                 layout.create();
                 NodeOptions opts = nodeOptions(spec, layout, storage, fsm);
                 Node node = RaftServiceFactory.createAndInitRaftNode(tp.groupId(), PartitionReplica.toPeer(self), opts);
+                ReadOnlyScanner.stop(node);
                 replica.started(node);
             } catch (IOException | RuntimeException e) {
                 replica.markClosed();
@@ -330,6 +334,7 @@ public final class RaftHostImpl implements RaftHost {
                 throw new IllegalArgumentException(serverId + " is not on this host's endpoint " + endpoint);
             }
             Node node = RaftServiceFactory.createAndInitRaftNode(groupId, serverId, opts);
+            ReadOnlyScanner.stop(node);
             otherGroups.add(node);
             LOG.info("broker {}: Raft group {} started as {}", brokerId, groupId, serverId);
             return node;

@@ -7,6 +7,7 @@ import com.alipay.sofa.jraft.option.RpcOptions;
 import com.alipay.sofa.jraft.rpc.InvokeCallback;
 import com.alipay.sofa.jraft.rpc.InvokeContext;
 import com.alipay.sofa.jraft.rpc.RpcClient;
+import com.alipay.sofa.jraft.rpc.RpcRequests.AppendEntriesRequest;
 import com.alipay.sofa.jraft.rpc.impl.BoltRaftRpcFactory;
 import com.alipay.sofa.jraft.rpc.impl.BoltRpcClient;
 import com.alipay.sofa.jraft.rpc.impl.core.ClientServiceConnectionEventProcessor;
@@ -34,7 +35,10 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class SharedClientRaftRpcFactory extends BoltRaftRpcFactory {
     private static final Object LOCK = new Object();
     private static BoltRpcClient shared;
+    private static HeartbeatCoalescer coalescer;
     private static int users;
+    private static volatile long coalesceWindowMs =
+            io.sluice.replication.ReplicationConfig.DEFAULT_HEARTBEAT_COALESCE_MS;
     private static final Set<ReplicatorGroup> LISTENERS = ConcurrentHashMap.newKeySet();
 
     @Override
@@ -65,6 +69,24 @@ public final class SharedClientRaftRpcFactory extends BoltRaftRpcFactory {
         return allowed[0];
     }
 
+    /**
+     * Sets how long heartbeats to one broker wait to travel together ({@code raft.heartbeat.coalesce.ms}; 0 sends each
+     * on its own). Process-wide, like the client: takes effect when the shared client next starts.
+     */
+    public static void setHeartbeatCoalesceWindowMs(long ms) {
+        if (ms < 0) {
+            throw new IllegalArgumentException("heartbeat coalesce window must be >= 0 ms, got " + ms);
+        }
+        coalesceWindowMs = ms;
+    }
+
+    /** The running coalescer, or null when heartbeats go one by one (or no client runs). */
+    static HeartbeatCoalescer coalescer() {
+        synchronized (LOCK) {
+            return coalescer;
+        }
+    }
+
     /** How many groups hold a handle on the shared client (0 when it is not running). */
     static int users() {
         synchronized (LOCK) {
@@ -85,6 +107,9 @@ public final class SharedClientRaftRpcFactory extends BoltRaftRpcFactory {
                     }
                 });
                 shared = c;
+                HeartbeatBatch.registerSerializer();
+                long window = coalesceWindowMs;
+                coalescer = window > 0 ? new HeartbeatCoalescer(c, window) : null;
             }
             users++;
             return shared;
@@ -93,11 +118,17 @@ public final class SharedClientRaftRpcFactory extends BoltRaftRpcFactory {
 
     private static void release() {
         BoltRpcClient toStop = null;
+        HeartbeatCoalescer coalescerToStop = null;
         synchronized (LOCK) {
             if (--users == 0) {
                 toStop = shared;
                 shared = null;
+                coalescerToStop = coalescer;
+                coalescer = null;
             }
+        }
+        if (coalescerToStop != null) {
+            coalescerToStop.shutdown(); // sends what it holds first
         }
         if (toStop != null) {
             toStop.shutdown();
@@ -107,6 +138,7 @@ public final class SharedClientRaftRpcFactory extends BoltRaftRpcFactory {
     /** One group's view of the shared client. */
     private static final class Handle implements RpcClient {
         private volatile BoltRpcClient client;
+        private volatile HeartbeatCoalescer heartbeats;
         private volatile ReplicatorGroup listener;
 
         @Override
@@ -114,6 +146,7 @@ public final class SharedClientRaftRpcFactory extends BoltRaftRpcFactory {
             synchronized (this) {
                 if (client == null) {
                     client = acquire(opts);
+                    heartbeats = coalescer();
                 }
             }
             return true;
@@ -126,6 +159,7 @@ public final class SharedClientRaftRpcFactory extends BoltRaftRpcFactory {
                     return;
                 }
                 client = null;
+                heartbeats = null;
             }
             ReplicatorGroup l = listener;
             if (l != null) {
@@ -182,7 +216,13 @@ public final class SharedClientRaftRpcFactory extends BoltRaftRpcFactory {
         public void invokeAsync(
                 Endpoint endpoint, Object request, InvokeContext ctx, InvokeCallback callback, long timeoutMs)
                 throws InterruptedException, RemotingException {
-            client().invokeAsync(endpoint, request, ctx, callback, timeoutMs);
+            BoltRpcClient c = client();
+            HeartbeatCoalescer h = heartbeats;
+            if (h != null && HeartbeatCoalescer.isHeartbeat(request)) {
+                h.submit(endpoint, (AppendEntriesRequest) request, callback, timeoutMs);
+                return;
+            }
+            c.invokeAsync(endpoint, request, ctx, callback, timeoutMs);
         }
     }
 }
