@@ -69,6 +69,8 @@ public final class RaftHostImpl implements RaftHost {
             Math.max(4, 2 * Runtime.getRuntime().availableProcessors());
 
     private static final String SOFA_LOG_DISABLE = "sofa.middleware.log.disable";
+    private static final String CLOSURE_POOL_MAX = "jraft.rpc.closure.threadpool.size.max";
+    private static final int CLOSURE_POOL_MAX_THREADS = 2000;
 
     static {
         // bolt logs through sofa-common-tools, which builds its own log4j2/logback context writing files under
@@ -76,6 +78,14 @@ public final class RaftHostImpl implements RaftHost {
         // itself logs through SLF4J; only bolt's transport chatter is lost. Set the property to false to keep it.
         if (System.getProperty(SOFA_LOG_DISABLE) == null) {
             System.setProperty(SOFA_LOG_DISABLE, "true");
+        }
+        // Every replicator's heartbeat timer hands the send to JRaft's process-wide closure pool, which has no queue
+        // and rejects once its maximum (JRaft's default: 100) threads are busy. A rejected hand-off ends that
+        // replicator's heartbeats for good (its timer is re-armed only by a heartbeat's answer), its followers elect,
+        // and the elections load the machine further: 500 partitions on 3 brokers of a 2-core machine never settled.
+        // Threads above the core idle out after 60 s, so a higher ceiling costs nothing while it is not needed.
+        if (System.getProperty(CLOSURE_POOL_MAX) == null) {
+            System.setProperty(CLOSURE_POOL_MAX, Integer.toString(CLOSURE_POOL_MAX_THREADS));
         }
     }
 
