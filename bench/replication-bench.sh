@@ -261,14 +261,23 @@ if wants scale; then
   put scale_all_leaders_s_sum_of_stages "$elect_total"
   if ((parts > 0)) && [ ! -s "$OUT/scale-watchdog.txt" ]; then
     sleep "$SETTLE_SECONDS"
-    sb_log "idle cluster with $parts partitions: measuring ${IDLE_SECONDS}s"
-    broker_stats "scale_${parts}p"
-    # what idle brokers do: a JFR profile of IDLE_SECONDS (not part of the CPU figures above)
+    # what idle brokers do: a JFR profile of IDLE_SECONDS, taken first: the full GC that broker_stats forces for its
+    # heap figure stalls a broker for about a second, and at 1,000 partitions that starts elections (docs/benchmarks.md)
+    sb_log "idle cluster with $parts partitions: JFR profile for ${IDLE_SECONDS}s"
     for p in $(sb_pids); do
       jcmd "$p" JFR.start name=idle settings=profile duration="${IDLE_SECONDS}s" filename="$OUT/scale-idle-$p.jfr" > /dev/null 2>&1 || true
     done
     sleep $((IDLE_SECONDS + 5))
     java "$HERE/src/main/java/io/sluice/bench/JfrTop.java" "$OUT"/scale-idle-*.jfr > "$OUT/scale-idle-profile.txt" 2>&1 || true
+    sleep "$SETTLE_SECONDS"
+    sb_log "idle cluster with $parts partitions: measuring ${IDLE_SECONDS}s"
+    broker_stats "scale_${parts}p"
+    # leaders that stepped down for want of a quorum over the whole run (creation, idle, and the forced full GCs)
+    sleep "$SETTLE_SECONDS"
+    for ((i = 1; i <= 3; i++)); do
+      put "scale_broker${i}_quorum_stepdowns_whole_run" \
+        "$(grep -c 'steps down when alive nodes' "$SB_DATA/broker-$i/broker.log" 2> /dev/null || echo 0)"
+    done
   fi
   sb_keep_logs scale
   sb_down
