@@ -27,7 +27,7 @@ import java.util.Objects;
  * @param shutdownTransferTimeoutMs {@value #SHUTDOWN_TRANSFER_TIMEOUT_MS}
  * @param replicaLagTimeMaxMs {@value #REPLICA_LAG_TIME_MAX_MS}
  * @param heartbeatCoalesceMs {@value #HEARTBEAT_COALESCE_MS}
- * @param electionHeartbeatFactor {@value #ELECTION_HEARTBEAT_FACTOR}
+ * @param electionHeartbeatsCount {@value #ELECTION_HEARTBEATS_COUNT}
  */
 public record ReplicationConfig(
         Path dataDir,
@@ -42,7 +42,7 @@ public record ReplicationConfig(
         long shutdownTransferTimeoutMs,
         long replicaLagTimeMaxMs,
         long heartbeatCoalesceMs,
-        int electionHeartbeatFactor) {
+        int electionHeartbeatsCount) {
 
     public static final String DATA_DIR = "raft.data.dir";
     public static final String HOST = "raft.host";
@@ -56,7 +56,7 @@ public record ReplicationConfig(
     public static final String SHUTDOWN_TRANSFER_TIMEOUT_MS = "raft.shutdown.transfer.timeout.ms";
     public static final String REPLICA_LAG_TIME_MAX_MS = "raft.replica.lag.time.max.ms";
     public static final String HEARTBEAT_COALESCE_MS = "raft.heartbeat.coalesce.ms";
-    public static final String ELECTION_HEARTBEAT_FACTOR = "raft.election.heartbeat.factor";
+    public static final String ELECTION_HEARTBEATS_COUNT = "raft.election.heartbeats.count";
 
     /** The default of {@value #HEARTBEAT_COALESCE_MS}. */
     public static final long DEFAULT_HEARTBEAT_COALESCE_MS = 10;
@@ -184,15 +184,15 @@ public record ReplicationConfig(
                             + " 0 sends each heartbeat on its own. Process-wide; every broker of a cluster must"
                             + " understand coalesced heartbeats (all Sluice versions that have this key do)."),
             new Key(
-                    ELECTION_HEARTBEAT_FACTOR,
+                    ELECTION_HEARTBEATS_COUNT,
                     Type.INT,
                     "5",
                     2,
                     100,
-                    "A partition leader heartbeats each follower every election timeout / this factor (200 ms with"
+                    "A partition leader heartbeats each follower every election timeout / this count (200 ms with"
                             + " the default 1000 ms timeout): a follower misses this many heartbeats before it starts"
                             + " an election. Heartbeats are most of an idle broker's CPU, in proportion to its"
-                            + " partitions (JRaft's default factor is 10; etcd's is 10, TiKV's 5)."));
+                            + " partitions (JRaft's default is 10; etcd's ratio is 10, TiKV's 5)."));
 
     public ReplicationConfig {
         Objects.requireNonNull(dataDir, "dataDir");
@@ -214,7 +214,7 @@ public record ReplicationConfig(
         check(SHUTDOWN_TRANSFER_TIMEOUT_MS, shutdownTransferTimeoutMs);
         check(REPLICA_LAG_TIME_MAX_MS, replicaLagTimeMaxMs);
         check(HEARTBEAT_COALESCE_MS, heartbeatCoalesceMs);
-        check(ELECTION_HEARTBEAT_FACTOR, electionHeartbeatFactor);
+        check(ELECTION_HEARTBEATS_COUNT, electionHeartbeatsCount);
     }
 
     /** The defaults, with the given data directory. */
@@ -249,7 +249,7 @@ public record ReplicationConfig(
                 number(props, SHUTDOWN_TRANSFER_TIMEOUT_MS),
                 number(props, REPLICA_LAG_TIME_MAX_MS),
                 number(props, HEARTBEAT_COALESCE_MS),
-                (int) number(props, ELECTION_HEARTBEAT_FACTOR));
+                (int) number(props, ELECTION_HEARTBEATS_COUNT));
     }
 
     /** Every key with its value, as text, in {@link #KEYS} order; {@code fromProperties(toProperties())} is equal. */
@@ -267,7 +267,7 @@ public record ReplicationConfig(
         out.put(SHUTDOWN_TRANSFER_TIMEOUT_MS, Long.toString(shutdownTransferTimeoutMs));
         out.put(REPLICA_LAG_TIME_MAX_MS, Long.toString(replicaLagTimeMaxMs));
         out.put(HEARTBEAT_COALESCE_MS, Long.toString(heartbeatCoalesceMs));
-        out.put(ELECTION_HEARTBEAT_FACTOR, Integer.toString(electionHeartbeatFactor));
+        out.put(ELECTION_HEARTBEATS_COUNT, Integer.toString(electionHeartbeatsCount));
         return out;
     }
 

@@ -319,7 +319,7 @@ public final class RaftHostImpl implements RaftHost {
         // idles out after 60 s: the order of one group's responses is kept, and idle groups cost no thread.
         opts.setRpcProcessorThreadPoolSize(RPC_CALLBACK_THREADS_PER_GROUP);
         RaftOptions raft = opts.getRaftOptions();
-        raft.setElectionHeartbeatFactor(config.electionHeartbeatFactor());
+        raft.setElectionHeartbeatFactor(config.electionHeartbeatsCount());
         raft.setDisruptorBufferSize(config.disruptorBufferEntries());
         raft.setMaxBodySize(config.appendMaxBytes());
         raft.setMaxByteCountPerRpc(config.snapshotChunkBytes());
