@@ -178,9 +178,10 @@ public record ReplicationConfig(
                     Type.LONG,
                     Long.toString(DEFAULT_HEARTBEAT_COALESCE_MS),
                     0,
-                    1000,
+                    100,
                     "Heartbeats this broker's partition leaders send to one other broker within this window travel in"
-                            + " one RPC (each group still gets its own answer); a heartbeat waits at most this long."
+                            + " one RPC (each group still gets its own answer); a heartbeat waits at most this long, and"
+                            + " never more than a twentieth of its group's election timeout."
                             + " 0 sends each heartbeat on its own. Process-wide; every broker of a cluster must"
                             + " understand coalesced heartbeats (all Sluice versions that have this key do)."),
             new Key(

@@ -35,7 +35,15 @@ final class HeartbeatBatchProcessor implements RpcProcessor<HeartbeatBatch.Reque
     public void handleRequest(RpcContext ctx, HeartbeatBatch.Request batch) {
         List<Message> answers = new ArrayList<>(batch.requests().size());
         for (AppendEntriesRequest r : batch.requests()) {
-            answers.add(handle(r, ctx));
+            // A batch speaks for one sender only: what the fault injector judged by is what is handled.
+            answers.add(
+                    FaultInjectingRpcServer.hostPort(r.getServerId()).equals(batch.sender())
+                            ? handle(r, ctx)
+                            : error(
+                                    RaftError.EINVAL,
+                                    "heartbeat from %s in a batch of %s",
+                                    r.getServerId(),
+                                    batch.sender()));
         }
         ctx.sendResponse(new HeartbeatBatch.Response(answers));
     }
@@ -60,7 +68,7 @@ final class HeartbeatBatchProcessor implements RpcProcessor<HeartbeatBatch.Reque
                 return error(RaftError.EAGAIN, "heartbeat of %s not answered synchronously", request.getGroupId());
             }
             return answer;
-        } catch (RuntimeException e) {
+        } catch (Throwable e) { // as JRaft's own processor: one node's failure answers that heartbeat only
             LOG.warn("heartbeat of {} failed: {}", request.getGroupId(), e.toString());
             return error(RaftError.EINTERNAL, "heartbeat failed: %s", e.toString());
         }

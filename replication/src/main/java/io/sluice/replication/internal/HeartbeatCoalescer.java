@@ -9,10 +9,14 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -52,9 +56,18 @@ final class HeartbeatCoalescer {
         }
     }
 
+    /** The timeout of a batch whose heartbeats name none (JRaft's default RPC timeout). */
+    private static final long DEFAULT_TIMEOUT_MS = 5000;
+
     private final RpcClient client;
     private final long windowNanos;
     private final ScheduledExecutorService timer;
+    /**
+     * Sends the batches: bolt connects synchronously when a destination has no connection, so each flush runs on a
+     * pooled thread of its own and a silent destination holds up only its own heartbeats, not every broker's.
+     */
+    private final ExecutorService senders;
+
     private final ConcurrentHashMap<Key, Pending> pending = new ConcurrentHashMap<>();
     private final AtomicLong batches = new AtomicLong();
     private final AtomicLong heartbeats = new AtomicLong();
@@ -76,6 +89,13 @@ final class HeartbeatCoalescer {
         });
         t.setRemoveOnCancelPolicy(true);
         this.timer = t;
+        AtomicInteger n = new AtomicInteger();
+        this.senders =
+                new ThreadPoolExecutor(0, Integer.MAX_VALUE, 60, TimeUnit.SECONDS, new SynchronousQueue<>(), r -> {
+                    Thread th = new Thread(r, "sluice-raft-heartbeats-send-" + n.incrementAndGet());
+                    th.setDaemon(true);
+                    return th;
+                });
     }
 
     /** Whether JRaft sends {@code request} as a heartbeat (not a probe, not entries). */
@@ -93,10 +113,15 @@ final class HeartbeatCoalescer {
             first = p.items.size() == 1;
         }
         if (first) {
+            // Never more than a tenth of the heartbeat's own timeout (half the election timeout), whatever the window.
+            long delay =
+                    timeoutMs > 0 ? Math.min(windowNanos, TimeUnit.MILLISECONDS.toNanos(timeoutMs) / 10) : windowNanos;
             try {
-                timer.schedule(() -> flush(p), windowNanos, TimeUnit.NANOSECONDS);
+                timer.schedule(() -> send(p), delay, TimeUnit.NANOSECONDS);
             } catch (RejectedExecutionException e) {
-                flush(p); // shutting down: send now, the client answers with its own error if it is gone
+                // Shut down: the heartbeat fails like one sent on a closed client (on the sender pool's thread, never
+                // on the caller's, which holds its replicator's lock).
+                answerLater(p, new IllegalStateException("heartbeat coalescer is shut down"));
             }
         }
     }
@@ -106,12 +131,32 @@ final class HeartbeatCoalescer {
         return new long[] {batches.get(), heartbeats.get()};
     }
 
-    private void flush(Pending p) {
-        List<Item> items;
-        synchronized (p) {
-            items = p.items;
-            p.items = new ArrayList<>();
+    private void send(Pending p) {
+        try {
+            senders.execute(() -> flush(p));
+        } catch (RejectedExecutionException e) {
+            answer(take(p), null, new IllegalStateException("heartbeat coalescer is shut down"));
         }
+    }
+
+    private void answerLater(Pending p, Throwable err) {
+        try {
+            senders.execute(() -> answer(take(p), null, err));
+        } catch (RejectedExecutionException e) {
+            java.util.concurrent.CompletableFuture.runAsync(() -> answer(take(p), null, err));
+        }
+    }
+
+    private static List<Item> take(Pending p) {
+        synchronized (p) {
+            List<Item> items = p.items;
+            p.items = new ArrayList<>();
+            return items;
+        }
+    }
+
+    private void flush(Pending p) {
+        List<Item> items = take(p);
         if (items.isEmpty()) {
             return;
         }
@@ -141,7 +186,7 @@ final class HeartbeatCoalescer {
                             return null; // run where bolt completes the call: answer() only hands off
                         }
                     },
-                    timeoutMs == Long.MAX_VALUE ? 0 : timeoutMs);
+                    timeoutMs == Long.MAX_VALUE ? DEFAULT_TIMEOUT_MS : timeoutMs);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             answer(items, null, e);
@@ -186,15 +231,20 @@ final class HeartbeatCoalescer {
         }
     }
 
+    /** Sends what it holds (the client must still be running) and stops; later heartbeats fail at once. */
     void shutdown() {
-        timer.shutdown();
+        timer.shutdownNow();
+        for (Pending p : pending.values()) {
+            flush(p);
+        }
+        senders.shutdown();
         try {
-            if (!timer.awaitTermination(5, TimeUnit.SECONDS)) {
-                timer.shutdownNow();
+            if (!senders.awaitTermination(5, TimeUnit.SECONDS)) {
+                senders.shutdownNow();
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            timer.shutdownNow();
+            senders.shutdownNow();
         }
     }
 }

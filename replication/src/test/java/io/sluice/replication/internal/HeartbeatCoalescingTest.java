@@ -118,7 +118,7 @@ class HeartbeatCoalescingTest {
                                 ranOn.add(Thread.currentThread());
                                 done.countDown();
                             }),
-                            500);
+                            20_000);
                 }
             }
             assertTrue(done.await(30, TimeUnit.SECONDS));
@@ -127,7 +127,7 @@ class HeartbeatCoalescingTest {
                 assertEquals("127.0.0.1:1", r.sender());
                 assertEquals(n, r.requests().size());
             }
-            assertEquals(List.of(500L, 500L), client.timeouts);
+            assertEquals(List.of(20_000L, 20_000L), client.timeouts);
             for (int i = 0; i < n; i++) {
                 AppendEntriesResponse a = (AppendEntriesResponse) answers.get("g-" + i + "@2");
                 assertEquals(i, a.getLastLogIndex(), "each group gets the answer to its own heartbeat");
@@ -138,6 +138,76 @@ class HeartbeatCoalescingTest {
         } finally {
             c.shutdown();
         }
+    }
+
+    @Test
+    void aHeartbeatNeverWaitsMoreThanATenthOfItsTimeout() throws Exception {
+        FakeClient client = new FakeClient();
+        HeartbeatCoalescer c = new HeartbeatCoalescer(client, 3_600_000); // an hour: only the clamp can send it
+        try {
+            CountDownLatch done = new CountDownLatch(1);
+            c.submit(
+                    B2,
+                    heartbeat("g", "127.0.0.1:1:0", "127.0.0.1:2:0", 1),
+                    new Callback(null, (result, err) -> done.countDown()),
+                    100);
+            assertTrue(done.await(30, TimeUnit.SECONDS), "sent within 10 ms, not an hour");
+        } finally {
+            c.shutdown();
+        }
+    }
+
+    @Test
+    void aHeartbeatOfAnotherSenderInABatchIsRefused() {
+        List<Object> sent = new CopyOnWriteArrayList<>();
+        com.alipay.sofa.jraft.rpc.RpcContext ctx = new com.alipay.sofa.jraft.rpc.RpcContext() {
+            @Override
+            public void sendResponse(Object responseObj) {
+                sent.add(responseObj);
+            }
+
+            @Override
+            public com.alipay.sofa.jraft.rpc.Connection getConnection() {
+                return null;
+            }
+
+            @Override
+            public String getRemoteAddress() {
+                return "127.0.0.1:9";
+            }
+        };
+        new HeartbeatBatchProcessor()
+                .handleRequest(
+                        ctx,
+                        new HeartbeatBatch.Request(
+                                "127.0.0.1:1",
+                                List.of(
+                                        heartbeat("no-such-group", "127.0.0.1:1:0", "127.0.0.1:2:0", 1),
+                                        heartbeat("g", "127.0.0.1:5:0", "127.0.0.1:2:0", 1))));
+        HeartbeatBatch.Response r = assertInstanceOf(HeartbeatBatch.Response.class, sent.get(0));
+        assertEquals(
+                RaftError.ENOENT.getNumber(), ((ErrorResponse) r.responses().get(0)).getErrorCode());
+        assertEquals(
+                RaftError.EINVAL.getNumber(), ((ErrorResponse) r.responses().get(1)).getErrorCode());
+    }
+
+    @Test
+    void afterShutdownAHeartbeatFailsAtOnceOnAnotherThread() throws Exception {
+        HeartbeatCoalescer c = new HeartbeatCoalescer(new FakeClient(), 10);
+        c.shutdown();
+        CountDownLatch done = new CountDownLatch(1);
+        List<Thread> ranOn = new CopyOnWriteArrayList<>();
+        c.submit(
+                B2,
+                heartbeat("g", "127.0.0.1:1:0", "127.0.0.1:2:0", 1),
+                new Callback(null, (result, err) -> {
+                    assertInstanceOf(IllegalStateException.class, err);
+                    ranOn.add(Thread.currentThread());
+                    done.countDown();
+                }),
+                500);
+        assertTrue(done.await(30, TimeUnit.SECONDS));
+        assertFalse(ranOn.contains(Thread.currentThread()), "not on the caller's thread");
     }
 
     @Test
