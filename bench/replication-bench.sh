@@ -261,23 +261,25 @@ if wants scale; then
   put scale_all_leaders_s_sum_of_stages "$elect_total"
   if ((parts > 0)) && [ ! -s "$OUT/scale-watchdog.txt" ]; then
     sleep "$SETTLE_SECONDS"
-    # what idle brokers do: a JFR profile of IDLE_SECONDS, taken first: the full GC that broker_stats forces for its
-    # heap figure stalls a broker for about a second, and at 1,000 partitions that starts elections (docs/benchmarks.md)
+    stepdowns() { grep -c 'steps down when alive nodes' "$SB_DATA/broker-$1/broker.log" 2> /dev/null || echo 0; }
+    for ((i = 1; i <= 3; i++)); do put "scale_broker${i}_quorum_stepdowns_before_idle_window" "$(stepdowns "$i")"; done
+    sb_log "idle cluster with $parts partitions: measuring ${IDLE_SECONDS}s"
+    broker_stats "scale_${parts}p"
+    # (stepdowns in the idle window: the GCs at its end may add a few)
+    for ((i = 1; i <= 3; i++)); do put "scale_broker${i}_quorum_stepdowns_after_idle_window" "$(stepdowns "$i")"; done
+    # what idle brokers do: a JFR profile of IDLE_SECONDS (not part of the CPU figures above). Taken last: the full GC
+    # that broker_stats forces for its heap figure, and JFR's own load, each stall a broker for about a second, and
+    # at 1,000 partitions with the default election timeout that starts elections (docs/benchmarks.md), so this
+    # profile may show an election burst rather than an idle broker: see the step-down counts below
     sb_log "idle cluster with $parts partitions: JFR profile for ${IDLE_SECONDS}s"
     for p in $(sb_pids); do
       jcmd "$p" JFR.start name=idle settings=profile duration="${IDLE_SECONDS}s" filename="$OUT/scale-idle-$p.jfr" > /dev/null 2>&1 || true
     done
     sleep $((IDLE_SECONDS + 5))
     java "$HERE/src/main/java/io/sluice/bench/JfrTop.java" "$OUT"/scale-idle-*.jfr > "$OUT/scale-idle-profile.txt" 2>&1 || true
-    sleep "$SETTLE_SECONDS"
-    sb_log "idle cluster with $parts partitions: measuring ${IDLE_SECONDS}s"
-    broker_stats "scale_${parts}p"
     # leaders that stepped down for want of a quorum over the whole run (creation, idle, and the forced full GCs)
     sleep "$SETTLE_SECONDS"
-    for ((i = 1; i <= 3; i++)); do
-      put "scale_broker${i}_quorum_stepdowns_whole_run" \
-        "$(grep -c 'steps down when alive nodes' "$SB_DATA/broker-$i/broker.log" 2> /dev/null || echo 0)"
-    done
+    for ((i = 1; i <= 3; i++)); do put "scale_broker${i}_quorum_stepdowns_whole_run" "$(stepdowns "$i")"; done
   fi
   sb_keep_logs scale
   sb_down
