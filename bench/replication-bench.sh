@@ -261,7 +261,7 @@ if wants scale; then
   put scale_all_leaders_s_sum_of_stages "$elect_total"
   if ((parts > 0)) && [ ! -s "$OUT/scale-watchdog.txt" ]; then
     sleep "$SETTLE_SECONDS"
-    stepdowns() { grep -c 'steps down when alive nodes' "$SB_DATA/broker-$1/broker.log" 2> /dev/null || echo 0; }
+    stepdowns() { grep -c 'steps down when alive nodes' "$SB_DATA/broker-$1/broker.log" 2> /dev/null || true; }
     for ((i = 1; i <= 3; i++)); do put "scale_broker${i}_quorum_stepdowns_before_idle_window" "$(stepdowns "$i")"; done
     sb_log "idle cluster with $parts partitions: measuring ${IDLE_SECONDS}s"
     broker_stats "scale_${parts}p"
