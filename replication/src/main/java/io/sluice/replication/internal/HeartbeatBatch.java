@@ -1,14 +1,5 @@
 package io.sluice.replication.internal;
 
-import com.alipay.remoting.CustomSerializer;
-import com.alipay.remoting.CustomSerializerManager;
-import com.alipay.remoting.InvokeContext;
-import com.alipay.remoting.exception.DeserializationException;
-import com.alipay.remoting.exception.SerializationException;
-import com.alipay.remoting.rpc.RequestCommand;
-import com.alipay.remoting.rpc.ResponseCommand;
-import com.alipay.remoting.rpc.protocol.RpcRequestCommand;
-import com.alipay.remoting.rpc.protocol.RpcResponseCommand;
 import com.alipay.sofa.jraft.rpc.RpcRequests.AppendEntriesRequest;
 import com.alipay.sofa.jraft.rpc.RpcRequests.AppendEntriesResponse;
 import com.alipay.sofa.jraft.rpc.RpcRequests.ErrorResponse;
@@ -63,18 +54,37 @@ final class HeartbeatBatch {
         }
     }
 
-    private static final Object REGISTER_LOCK = new Object();
-    private static boolean registered;
+    /** Bolt's serializer of both messages: their content only. */
+    private static final ContentSerializer<Request, Response> SERIALIZER = new ContentSerializer<>(
+            "heartbeat batch",
+            Request.class,
+            new ContentSerializer.Codec<>() {
+                @Override
+                public byte[] encode(Request value) throws IOException {
+                    return HeartbeatBatch.encode(value);
+                }
+
+                @Override
+                public Request decode(byte[] bytes) throws IOException {
+                    return decodeRequest(bytes);
+                }
+            },
+            Response.class,
+            new ContentSerializer.Codec<>() {
+                @Override
+                public byte[] encode(Response value) throws IOException {
+                    return HeartbeatBatch.encode(value);
+                }
+
+                @Override
+                public Response decode(byte[] bytes) throws IOException {
+                    return decodeResponse(bytes);
+                }
+            });
 
     /** Registers the serializer of both messages with bolt (process-wide; idempotent). */
     static void registerSerializer() {
-        synchronized (REGISTER_LOCK) {
-            if (!registered) {
-                CustomSerializerManager.registerCustomSerializer(Request.class.getName(), Codec.INSTANCE);
-                CustomSerializerManager.registerCustomSerializer(Response.class.getName(), Codec.INSTANCE);
-                registered = true;
-            }
-        }
+        SERIALIZER.register();
     }
 
     static byte[] encode(Request r) throws IOException {
@@ -152,77 +162,6 @@ final class HeartbeatBatch {
     private static void end(CodedInputStream in) throws IOException {
         if (!in.isAtEnd()) {
             throw new IOException("trailing bytes after a heartbeat batch");
-        }
-    }
-
-    /** Bolt's serializer of both messages: contents only, no header. */
-    static final class Codec implements CustomSerializer {
-        static final Codec INSTANCE = new Codec();
-
-        @Override
-        public <T extends RequestCommand> boolean serializeHeader(T request, InvokeContext invokeContext) {
-            return false;
-        }
-
-        @Override
-        public <T extends ResponseCommand> boolean serializeHeader(T response) {
-            return false;
-        }
-
-        @Override
-        public <T extends RequestCommand> boolean deserializeHeader(T request) {
-            return false;
-        }
-
-        @Override
-        public <T extends ResponseCommand> boolean deserializeHeader(T response, InvokeContext invokeContext) {
-            return false;
-        }
-
-        @Override
-        public <T extends RequestCommand> boolean serializeContent(T request, InvokeContext invokeContext)
-                throws SerializationException {
-            RpcRequestCommand cmd = (RpcRequestCommand) request;
-            try {
-                cmd.setContent(encode((Request) cmd.getRequestObject()));
-            } catch (IOException | RuntimeException e) {
-                throw new SerializationException("cannot encode a heartbeat batch: " + e, e);
-            }
-            return true;
-        }
-
-        @Override
-        public <T extends ResponseCommand> boolean serializeContent(T response) throws SerializationException {
-            RpcResponseCommand cmd = (RpcResponseCommand) response;
-            try {
-                cmd.setContent(encode((Response) cmd.getResponseObject()));
-            } catch (IOException | RuntimeException e) {
-                throw new SerializationException("cannot encode heartbeat answers: " + e, e);
-            }
-            return true;
-        }
-
-        @Override
-        public <T extends RequestCommand> boolean deserializeContent(T request) throws DeserializationException {
-            RpcRequestCommand cmd = (RpcRequestCommand) request;
-            try {
-                cmd.setRequestObject(decodeRequest(cmd.getContent()));
-            } catch (IOException | RuntimeException e) {
-                throw new DeserializationException("cannot decode a heartbeat batch: " + e, e);
-            }
-            return true;
-        }
-
-        @Override
-        public <T extends ResponseCommand> boolean deserializeContent(T response, InvokeContext invokeContext)
-                throws DeserializationException {
-            RpcResponseCommand cmd = (RpcResponseCommand) response;
-            try {
-                cmd.setResponseObject(decodeResponse(cmd.getContent()));
-            } catch (IOException | RuntimeException e) {
-                throw new DeserializationException("cannot decode heartbeat answers: " + e, e);
-            }
-            return true;
         }
     }
 }

@@ -1,14 +1,6 @@
 package io.sluice.replication.metadata.internal;
 
-import com.alipay.remoting.CustomSerializer;
-import com.alipay.remoting.CustomSerializerManager;
-import com.alipay.remoting.InvokeContext;
-import com.alipay.remoting.exception.DeserializationException;
-import com.alipay.remoting.exception.SerializationException;
-import com.alipay.remoting.rpc.RequestCommand;
-import com.alipay.remoting.rpc.ResponseCommand;
-import com.alipay.remoting.rpc.protocol.RpcRequestCommand;
-import com.alipay.remoting.rpc.protocol.RpcResponseCommand;
+import io.sluice.replication.internal.ContentSerializer;
 import io.sluice.replication.metadata.MetadataError;
 import java.util.Objects;
 
@@ -41,9 +33,31 @@ public final class ControllerRpc {
     public static final int CREATE_TOPIC = 3;
     public static final int DELETE_TOPIC = 4;
 
+    /** Bolt's serializer of {@link Request} and {@link Response}: their content only. */
+    static final ContentSerializer<Request, Response> SERIALIZER = new ContentSerializer<>(
+            "controller",
+            Request.class,
+            codec(Request::encode, Request::decode),
+            Response.class,
+            codec(Response::encode, Response::decode));
+
     static {
-        CustomSerializerManager.registerCustomSerializer(Request.class.getName(), Serializer.INSTANCE);
-        CustomSerializerManager.registerCustomSerializer(Response.class.getName(), Serializer.INSTANCE);
+        SERIALIZER.register();
+    }
+
+    private static <T> ContentSerializer.Codec<T> codec(
+            java.util.function.Function<T, byte[]> encode, java.util.function.Function<byte[], T> decode) {
+        return new ContentSerializer.Codec<>() {
+            @Override
+            public byte[] encode(T value) {
+                return encode.apply(value);
+            }
+
+            @Override
+            public T decode(byte[] bytes) {
+                return decode.apply(bytes);
+            }
+        };
     }
 
     private ControllerRpc() {}
@@ -177,75 +191,6 @@ public final class ControllerRpc {
         @Override
         public String toString() {
             return "ControllerResponse{" + error() + ", " + message + ", leader=" + leaderId + "}";
-        }
-    }
-
-    /** Bolt serializer for {@link Request} and {@link Response}; stateless. */
-    static final class Serializer implements CustomSerializer {
-        static final Serializer INSTANCE = new Serializer();
-
-        @Override
-        public <T extends RequestCommand> boolean serializeHeader(T request, InvokeContext ctx) {
-            return false;
-        }
-
-        @Override
-        public <T extends ResponseCommand> boolean serializeHeader(T response) {
-            return false;
-        }
-
-        @Override
-        public <T extends RequestCommand> boolean deserializeHeader(T request) {
-            return false;
-        }
-
-        @Override
-        public <T extends ResponseCommand> boolean deserializeHeader(T response, InvokeContext ctx) {
-            return false;
-        }
-
-        @Override
-        public <T extends RequestCommand> boolean serializeContent(T request, InvokeContext ctx)
-                throws SerializationException {
-            RpcRequestCommand cmd = (RpcRequestCommand) request;
-            if (!(cmd.getRequestObject() instanceof Request req)) {
-                throw new SerializationException("not a controller request: " + cmd.getRequestObject());
-            }
-            cmd.setContent(req.encode());
-            return true;
-        }
-
-        @Override
-        public <T extends ResponseCommand> boolean serializeContent(T response) throws SerializationException {
-            RpcResponseCommand cmd = (RpcResponseCommand) response;
-            if (!(cmd.getResponseObject() instanceof Response resp)) {
-                throw new SerializationException("not a controller response: " + cmd.getResponseObject());
-            }
-            cmd.setContent(resp.encode());
-            return true;
-        }
-
-        @Override
-        public <T extends RequestCommand> boolean deserializeContent(T request) throws DeserializationException {
-            RpcRequestCommand cmd = (RpcRequestCommand) request;
-            try {
-                cmd.setRequestObject(Request.decode(cmd.getContent()));
-            } catch (CorruptMetadataException e) {
-                throw new DeserializationException("bad controller request: " + e.getMessage());
-            }
-            return true;
-        }
-
-        @Override
-        public <T extends ResponseCommand> boolean deserializeContent(T response, InvokeContext ctx)
-                throws DeserializationException {
-            RpcResponseCommand cmd = (RpcResponseCommand) response;
-            try {
-                cmd.setResponseObject(Response.decode(cmd.getContent()));
-            } catch (CorruptMetadataException e) {
-                throw new DeserializationException("bad controller response: " + e.getMessage());
-            }
-            return true;
         }
     }
 }
