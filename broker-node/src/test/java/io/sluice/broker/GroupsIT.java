@@ -505,6 +505,21 @@ class GroupsIT {
                         + " ms; longest gap before the join " + ms(baselineGap) + " ms)");
     }
 
+    /** {@code sluice group reset GROUP --topic TOPIC --to time:T --execute} against this cluster. */
+    private CliHarness.Result resetToTimeByCli(String group, String topic, long t) {
+        return CliHarness.run(
+                "group",
+                "reset",
+                group,
+                "--topic",
+                topic,
+                "--to",
+                "time:" + Instant.ofEpochMilli(t),
+                "--execute",
+                "--bootstrap",
+                bootstrap);
+    }
+
     private static Set<TopicPartition> intersection(Set<TopicPartition> a, Set<TopicPartition> b) {
         Set<TopicPartition> out = new HashSet<>(a);
         out.retainAll(b);
@@ -618,17 +633,7 @@ class GroupsIT {
                 .resetOffsets(group, topic, List.of(), OffsetResetSpec.toTime(Instant.ofEpochMilli(t)), true));
         assertEquals(ErrorCode.GROUP_NOT_EMPTY, refused.code());
         assertTrue(refused.getMessage().contains("member"), refused.getMessage());
-        CliHarness.Result cli = CliHarness.run(
-                "group",
-                "reset",
-                group,
-                "--topic",
-                topic,
-                "--to",
-                "time:" + Instant.ofEpochMilli(t),
-                "--execute",
-                "--bootstrap",
-                bootstrap);
+        CliHarness.Result cli = resetToTimeByCli(group, topic, t);
         assertEquals(1, cli.code(), cli.toString());
         assertTrue(cli.err().startsWith("error: ") && cli.err().contains("GROUP_NOT_EMPTY"), cli.err());
         assertEquals(1, cli.err().strip().lines().count(), cli.err());
@@ -644,17 +649,7 @@ class GroupsIT {
             assertEquals(firstNew.get(new TopicPartition(topic, r.partition())), r.newOffset(), () -> "plan " + r);
         }
         assertEquals(end, client.admin().listCommittedOffsets(group, tps), "a plan changes nothing");
-        CliHarness.Result exec = CliHarness.run(
-                "group",
-                "reset",
-                group,
-                "--topic",
-                topic,
-                "--to",
-                "time:" + Instant.ofEpochMilli(t),
-                "--execute",
-                "--bootstrap",
-                bootstrap);
+        CliHarness.Result exec = resetToTimeByCli(group, topic, t);
         assertEquals(0, exec.code(), exec.toString());
         Map<TopicPartition, Long> committed = client.admin().listCommittedOffsets(group, tps);
         assertEquals(firstNew, committed, "committed after the reset");
