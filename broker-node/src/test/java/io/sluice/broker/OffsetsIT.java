@@ -176,6 +176,21 @@ class OffsetsIT {
                 Optional<OffsetsDb.Partition> p = db(e.getKey()).existing(partition);
                 out.append(p.map(x -> " applied=" + x.appliedOffset() + " imports=" + x.imports())
                         .orElse(" no state"));
+                // What this broker's metadata tells its reconciler (a replica missing for long starts here).
+                var view = e.getValue().node().metadata().current();
+                out.append(" metadata: version=")
+                        .append(view.version())
+                        .append(" isController=")
+                        .append(e.getValue().node().isController())
+                        .append(" brokers=")
+                        .append(view.brokers().keySet())
+                        .append(" alive=")
+                        .append(view.liveBrokers())
+                        .append(" replicasHere=")
+                        .append(view.replicasOn(e.getKey()).stream()
+                                .map(r -> r.topic().name() + "-" + r.partition())
+                                .sorted()
+                                .toList());
             } catch (RuntimeException ex) {
                 out.append(ex);
             }
@@ -289,8 +304,12 @@ class OffsetsIT {
         }
         Map<String, String> reference = awaitSameState(partition, coordinator);
 
+        // The follower's replica is rebuilt from scratch: its log, Raft metadata and snapshots, and the broker's
+        // offsets RocksDB, are deleted while it is down (the rest of the broker, e.g. its controller state, stays).
         brokers.remove(follower).close();
-        deleteRecursively(configs.get(follower).dataDir());
+        Path dataDir = configs.get(follower).dataDir();
+        deleteRecursively(dataDir.resolve("raft").resolve(TOPIC + "-" + partition));
+        deleteRecursively(dataDir.resolve(OffsetsDb.DIR_NAME));
         start(follower);
         TestUtil.waitFor(
                 () -> db(follower).existing(partition).map(p -> p.imports() > 0).orElse(false),
