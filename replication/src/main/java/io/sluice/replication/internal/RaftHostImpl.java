@@ -87,6 +87,7 @@ public final class RaftHostImpl implements RaftHost {
         if (System.getProperty(CLOSURE_POOL_MAX) == null) {
             System.setProperty(CLOSURE_POOL_MAX, Integer.toString(CLOSURE_POOL_MAX_THREADS));
         }
+        JraftPoolTimers.install();
     }
 
     private final int brokerId;
