@@ -31,7 +31,7 @@ import org.slf4j.LoggerFactory;
  * <p>Only heartbeats are coalesced (no entries and no data field: JRaft's probes carry an empty data field and take
  * part in the pipelined request order, so they are not). Raft semantics are unchanged: each group's node still
  * handles its own heartbeat on the follower, in the same way JRaft's processor would, and each leader's replicator
- * still gets its own answer, on the executor its callback names. A heartbeat waits at most the window before it is
+ * still gets its own answer (all of a batch's answers are delivered on one pooled thread). A heartbeat waits at most the window before it is
  * sent, which is small next to the election timeout. If the batch fails or times out, every heartbeat in it gets
  * that error, as they would have one by one over the same connection.
  *
@@ -183,7 +183,8 @@ final class HeartbeatCoalescer {
 
                         @Override
                         public Executor executor() {
-                            return null; // run where bolt completes the call: answer() only hands off
+                            // one hand-off per batch; its answers are then delivered on that thread
+                            return senders;
                         }
                     },
                     timeoutMs == Long.MAX_VALUE ? DEFAULT_TIMEOUT_MS : timeoutMs);
@@ -195,6 +196,11 @@ final class HeartbeatCoalescer {
         }
     }
 
+    /**
+     * Gives each heartbeat its answer, on the calling thread (a pooled one, never bolt's I/O thread or a replicator's
+     * caller): one hand-off per batch instead of one per heartbeat. A replicator has at most one heartbeat in flight,
+     * and JRaft's answer handler takes the replicator's own lock, so answers of different groups need no order.
+     */
     private static void answer(List<Item> items, Object result, Throwable err) {
         List<Message> answers = null;
         if (err == null) {
@@ -207,19 +213,7 @@ final class HeartbeatCoalescer {
             }
         }
         for (int i = 0; i < items.size(); i++) {
-            InvokeCallback cb = items.get(i).callback();
-            Object answer = answers == null ? null : answers.get(i);
-            Throwable error = err;
-            Executor ex = cb.executor();
-            if (ex == null) {
-                complete(cb, answer, error);
-                continue;
-            }
-            try {
-                ex.execute(() -> complete(cb, answer, error));
-            } catch (RejectedExecutionException e) {
-                complete(cb, answer, error); // the group is stopping: its callback still learns the outcome
-            }
+            complete(items.get(i).callback(), answers == null ? null : answers.get(i), err);
         }
     }
 

@@ -95,7 +95,7 @@ class HeartbeatCoalescingTest {
     }
 
     @Test
-    void heartbeatsToOneBrokerTravelTogetherAndEachGetsItsOwnAnswerOnItsExecutor() throws Exception {
+    void heartbeatsToOneBrokerTravelTogetherAndEachGetsItsOwnAnswerOnAPooledThread() throws Exception {
         FakeClient client = new FakeClient();
         HeartbeatCoalescer c = new HeartbeatCoalescer(client, 500);
         try {
@@ -132,7 +132,10 @@ class HeartbeatCoalescingTest {
                 AppendEntriesResponse a = (AppendEntriesResponse) answers.get("g-" + i + "@2");
                 assertEquals(i, a.getLastLogIndex(), "each group gets the answer to its own heartbeat");
             }
-            assertTrue(ranOn.stream().allMatch(t -> t.getName().equals("group-callback")));
+            // one hand-off per batch: answers run on the coalescer's pooled threads, never the caller's or bolt's
+            assertTrue(
+                    ranOn.stream().allMatch(t -> t.getName().startsWith("sluice-raft-heartbeats-send-")),
+                    ranOn.toString());
             assertEquals(2, c.counts()[0]);
             assertEquals(2L * n, c.counts()[1]);
         } finally {
@@ -316,7 +319,16 @@ class HeartbeatCoalescingTest {
                 answers.remove(0);
             }
             Throwable f = fail;
-            new Thread(() -> callback.complete(f == null ? new HeartbeatBatch.Response(answers) : null, f)).start();
+            // as bolt: the callback runs on the executor it names, else on the connection's thread
+            Runnable done = () -> callback.complete(f == null ? new HeartbeatBatch.Response(answers) : null, f);
+            new Thread(() -> {
+                        if (callback.executor() != null) {
+                            callback.executor().execute(done);
+                        } else {
+                            done.run();
+                        }
+                    })
+                    .start();
         }
 
         @Override
