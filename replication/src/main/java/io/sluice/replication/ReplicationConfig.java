@@ -190,13 +190,15 @@ public record ReplicationConfig(
             new Key(
                     ELECTION_HEARTBEATS_COUNT,
                     Type.INT,
-                    "5",
+                    "4",
                     2,
                     100,
-                    "A partition leader heartbeats each follower every election timeout / this count (400 ms with"
-                            + " the default 2000 ms timeout): a follower misses this many heartbeats before it starts"
-                            + " an election. Heartbeats are most of an idle broker's CPU, in proportion to its"
-                            + " partitions (JRaft's default is 10; etcd's ratio is 10, TiKV's 5)."));
+                    "A partition leader heartbeats each follower every election timeout / this count (500 ms with"
+                            + " the default 2000 ms timeout): a follower starts an election after an election timeout"
+                            + " plus a random delay of up to 1 s without one, so it has missed at least this many."
+                            + " Heartbeats are most of an idle broker's CPU, in proportion to its partitions: at 1,000"
+                            + " partitions per broker ~14 % of a core with 4, ~16 % with 5 (docs/benchmarks.md)."
+                            + " JRaft's default is 10; etcd's ratio is 10, TiKV's 5, CockroachDB's 3."));
 
     public ReplicationConfig {
         Objects.requireNonNull(dataDir, "dataDir");

@@ -21,7 +21,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * JRaft's default by its priority). Every group of a broker shares them ({@code NodeOptions.setShared*}, which
  * {@code RaftHostImpl} sets); a group that does not ask for shared timers gets JRaft's own.
  *
- * <p>Why: at 1,000 partitions a broker runs ~1,700 heartbeat timers a second (one per replicator every election
+ * <p>Why: at 1,000 partitions a broker runs ~1,300 heartbeat timers a second (one per replicator every election
  * timeout / {@code raft.election.heartbeats.count}), plus ~700 followers' election and ~350 leaders' step-down checks.
  * JRaft's shared timers are {@code ScheduledThreadPoolExecutor}s: each task waits in a heap and wakes a thread at its
  * own instant, and each is timed by a metrics wrapper. On a wheel that ticks every {@value #TICK_MS} ms, the tasks
