@@ -182,6 +182,39 @@ class FaultInjectingRpcServerTest {
         assertEquals(3, server.droppedRequests());
     }
 
+    /**
+     * A stopped server behaves like a halted one: a connection a peer opened while it stopped escapes bolt's cleanup,
+     * and in an in-JVM cluster it would stay wired to the stopped server after a restart on the same port (a wiped
+     * broker then never caught up with the controller: WipedBrokerIT).
+     */
+    @Test
+    @SuppressWarnings("unchecked")
+    void stoppedServerClosesTheConnectionsRequestsStillArriveOn() {
+        CapturingServer inner = new CapturingServer();
+        FaultInjectingRpcServer server = new FaultInjectingRpcServer(inner);
+        List<Object> handled = new ArrayList<>();
+        server.registerProcessor(new RpcProcessor<Object>() {
+            @Override
+            public void handleRequest(RpcContext rpcCtx, Object request) {
+                handled.add(request);
+            }
+
+            @Override
+            public String interest() {
+                return "any";
+            }
+        });
+        RpcProcessor<Object> p = (RpcProcessor<Object>) inner.processors.get(0);
+        p.handleRequest(from("127.0.0.1:50001"), append("127.0.0.1:7001:1"));
+        assertEquals(1, handled.size());
+
+        server.shutdown();
+        RecordingConnection late = new RecordingConnection();
+        p.handleRequest(on(late, "127.0.0.1:50002"), append("127.0.0.1:7001:1"));
+        assertTrue(late.closed, "connection of a request to a stopped server closed");
+        assertEquals(1, handled.size());
+    }
+
     static RpcContext on(Connection conn, String remote) {
         return new RpcContext() {
             @Override
