@@ -327,6 +327,46 @@ public final class MiniCluster implements AutoCloseable {
         LOG.info("mini cluster: restarted broker {}", id);
     }
 
+    /**
+     * Deletes the whole data directory of the stopped broker {@code id} (partition replicas, the controller group's Raft
+     * log, vote and snapshots, the replica registry) and leaves it empty, as a new disk would be. The next {@link
+     * #restart} starts that broker from nothing, with the same id and address.
+     */
+    public synchronized void wipe(int id) throws IOException {
+        if (running.containsKey(id)) {
+            throw new IllegalStateException("broker " + id + " is running");
+        }
+        Path dir = dataDir(id);
+        if (Files.exists(dir)) {
+            try (var s = Files.walk(dir)) {
+                for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                    Files.delete(p);
+                }
+            }
+        }
+        Files.createDirectories(dir);
+        LOG.info("mini cluster: wiped the data directory of broker {} ({})", id, dir);
+    }
+
+    /**
+     * Changes the config of the stopped broker {@code id} for its next {@link #restart} (for example other client ports,
+     * as a broker that binds ephemeral ports gets at every start, so that its registration changes). Its id and Raft
+     * address stay: the other brokers and the controller voters know it by them.
+     */
+    public synchronized void reconfigure(int id, UnaryOperator<ReplicationNodeConfig> change) {
+        if (running.containsKey(id)) {
+            throw new IllegalStateException("broker " + id + " is running");
+        }
+        ReplicationNodeConfig old = configs.get(id);
+        ReplicationNodeConfig changed = change.apply(old);
+        if (changed.brokerId() != id
+                || changed.replication().port() != old.replication().port()
+                || !changed.replication().host().equals(old.replication().host())) {
+            throw new IllegalArgumentException("broker " + id + " keeps its id and Raft address across restarts");
+        }
+        configs.put(id, changed);
+    }
+
     private synchronized void startNode(int id) throws IOException {
         // A killed node's listening socket is closed asynchronously by its RPC server: wait until the port is free.
         int port = configs.get(id).replication().port();
