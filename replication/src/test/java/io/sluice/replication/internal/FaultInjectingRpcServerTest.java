@@ -43,6 +43,28 @@ class FaultInjectingRpcServerTest {
         }
     }
 
+    /** A fault-injecting server over a capturing one, with a processor that records what reaches it. */
+    private record Wired(FaultInjectingRpcServer server, RpcProcessor<Object> processor, List<Object> handled) {}
+
+    @SuppressWarnings("unchecked")
+    private static Wired wired() {
+        CapturingServer inner = new CapturingServer();
+        FaultInjectingRpcServer server = new FaultInjectingRpcServer(inner);
+        List<Object> handled = new ArrayList<>();
+        server.registerProcessor(new RpcProcessor<Object>() {
+            @Override
+            public void handleRequest(RpcContext rpcCtx, Object request) {
+                handled.add(request);
+            }
+
+            @Override
+            public String interest() {
+                return "any";
+            }
+        });
+        return new Wired(server, (RpcProcessor<Object>) inner.processors.get(0), handled);
+    }
+
     static RpcContext from(String remote) {
         return new RpcContext() {
             @Override
@@ -73,23 +95,11 @@ class FaultInjectingRpcServerTest {
     }
 
     @Test
-    @SuppressWarnings("unchecked")
     void dropsRequestsFromBlockedSendersOnly() {
-        CapturingServer inner = new CapturingServer();
-        FaultInjectingRpcServer server = new FaultInjectingRpcServer(inner);
-        List<Object> handled = new ArrayList<>();
-        server.registerProcessor(new RpcProcessor<Object>() {
-            @Override
-            public void handleRequest(RpcContext rpcCtx, Object request) {
-                handled.add(request);
-            }
-
-            @Override
-            public String interest() {
-                return "any";
-            }
-        });
-        RpcProcessor<Object> p = (RpcProcessor<Object>) inner.processors.get(0);
+        Wired w = wired();
+        FaultInjectingRpcServer server = w.server();
+        List<Object> handled = w.handled();
+        RpcProcessor<Object> p = w.processor();
         assertEquals("any", p.interest());
 
         p.handleRequest(from("127.0.0.1:50001"), append("127.0.0.1:7001:1"));
@@ -149,23 +159,11 @@ class FaultInjectingRpcServerTest {
      * same port. Blocked senders, by contrast, keep their connection (a cut link, not a crash).
      */
     @Test
-    @SuppressWarnings("unchecked")
     void haltedServerClosesTheConnectionsRequestsArriveOn() {
-        CapturingServer inner = new CapturingServer();
-        FaultInjectingRpcServer server = new FaultInjectingRpcServer(inner);
-        List<Object> handled = new ArrayList<>();
-        server.registerProcessor(new RpcProcessor<Object>() {
-            @Override
-            public void handleRequest(RpcContext rpcCtx, Object request) {
-                handled.add(request);
-            }
-
-            @Override
-            public String interest() {
-                return "any";
-            }
-        });
-        RpcProcessor<Object> p = (RpcProcessor<Object>) inner.processors.get(0);
+        Wired w = wired();
+        FaultInjectingRpcServer server = w.server();
+        List<Object> handled = w.handled();
+        RpcProcessor<Object> p = w.processor();
         RecordingConnection cutLink = new RecordingConnection();
         server.block("127.0.0.1:7001");
         p.handleRequest(on(cutLink, "127.0.0.1:50001"), append("127.0.0.1:7001:1"));
@@ -188,23 +186,11 @@ class FaultInjectingRpcServerTest {
      * broker then never caught up with the controller: WipedBrokerIT).
      */
     @Test
-    @SuppressWarnings("unchecked")
     void stoppedServerClosesTheConnectionsRequestsStillArriveOn() {
-        CapturingServer inner = new CapturingServer();
-        FaultInjectingRpcServer server = new FaultInjectingRpcServer(inner);
-        List<Object> handled = new ArrayList<>();
-        server.registerProcessor(new RpcProcessor<Object>() {
-            @Override
-            public void handleRequest(RpcContext rpcCtx, Object request) {
-                handled.add(request);
-            }
-
-            @Override
-            public String interest() {
-                return "any";
-            }
-        });
-        RpcProcessor<Object> p = (RpcProcessor<Object>) inner.processors.get(0);
+        Wired w = wired();
+        FaultInjectingRpcServer server = w.server();
+        List<Object> handled = w.handled();
+        RpcProcessor<Object> p = w.processor();
         p.handleRequest(from("127.0.0.1:50001"), append("127.0.0.1:7001:1"));
         assertEquals(1, handled.size());
 
