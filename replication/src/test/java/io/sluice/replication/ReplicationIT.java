@@ -8,13 +8,12 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sluice.logstore.LogConfig;
-import io.sluice.logstore.LogReadResult;
 import io.sluice.logstore.record.CompressionType;
 import io.sluice.logstore.record.Record;
 import io.sluice.logstore.record.RecordBatch;
 import io.sluice.logstore.record.RecordBatchBuilder;
 import io.sluice.logstore.record.RecordBatches;
-import java.io.ByteArrayOutputStream;
+import io.sluice.replication.testkit.PartitionData;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -108,19 +107,15 @@ class ReplicationIT {
         return b.build();
     }
 
-    /** Every stored byte from the log start up to {@code hw}. */
+    /**
+     * The stored batches from {@code from} up to {@code hw}, and nothing after it: a replica whose own high watermark
+     * is above {@code hw} returns more in its last read, which is cut there, so replicas compare equal up to a common
+     * point whatever their own high watermarks.
+     */
     private static byte[] readAll(ReplicatedPartition p, long from, long hw) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        long offset = from;
-        while (offset < hw) {
-            LogReadResult r = p.read(offset, 64 * 1024);
-            assertFalse(r.isEmpty(), "nothing readable at " + offset + " below hw " + hw);
-            byte[] bytes = new byte[r.records().remaining()];
-            r.records().duplicate().get(bytes);
-            out.writeBytes(bytes);
-            offset = r.nextOffset();
-        }
-        return out.toByteArray();
+        byte[] bytes = PartitionData.rawBytes(p, from, hw);
+        assertFalse(from < hw && bytes.length == 0, "nothing readable from " + from + " below hw " + hw);
+        return bytes;
     }
 
     /** offset -> value of every data record in {@code bytes}; control batches counted separately. */
