@@ -345,6 +345,41 @@ class LogTest {
     }
 
     @Test
+    void lastEntryTermFollowsAppendsTruncationsResetsAndReopen() throws Exception {
+        try (Log log = open(small())) {
+            for (int i = 0; i < 40; i++) {
+                log.append(batch(1, i, 1));
+            }
+            assertEquals(OptionalLong.of(1), log.termOf(40));
+            // The last entry is replaced by one of a later term: its term must not be served from before.
+            log.truncateAfterEntry(39);
+            assertTrue(log.termOf(40).isEmpty());
+            assertEquals(OptionalLong.of(1), log.termOf(39));
+            log.append(batch(1, 500, 5));
+            assertEquals(OptionalLong.of(5), log.termOf(40));
+            assertEquals(OptionalLong.of(1), log.termOf(39));
+            // Asked twice after a truncation (read from disk, then remembered), then replaced again.
+            log.truncateAfterEntry(38);
+            assertEquals(OptionalLong.of(1), log.termOf(38));
+            assertEquals(OptionalLong.of(1), log.termOf(38));
+            log.append(batch(1, 600, 7));
+            assertEquals(OptionalLong.of(7), log.termOf(39));
+            log.truncateAfterEntry(38);
+            assertTrue(log.termOf(39).isEmpty());
+            assertEquals(OptionalLong.of(1), log.termOf(38));
+            log.reset(100, 1000);
+            assertTrue(log.termOf(38).isEmpty());
+            assertTrue(log.termOf(99).isEmpty());
+            log.append(batch(1, 700, 9));
+            assertEquals(OptionalLong.of(9), log.termOf(100));
+        }
+        try (Log log = open(small())) {
+            assertEquals(OptionalLong.of(9), log.termOf(100));
+            assertTrue(log.termOf(101).isEmpty());
+        }
+    }
+
+    @Test
     void truncateToRequiresABatchBoundary() throws Exception {
         try (Log log = open(small())) {
             for (int i = 0; i < 10; i++) {

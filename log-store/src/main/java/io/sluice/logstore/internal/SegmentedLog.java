@@ -59,6 +59,16 @@ public final class SegmentedLog implements Log {
     private volatile long logEndOffset;
     private volatile long nextEntryIndex;
     private volatile boolean closed;
+    /**
+     * The last entry's index and term, or null when not known yet. Raft asks for the last entry's term on every
+     * heartbeat, on the leader (the request's previous entry) and on the follower (its check of it); at a thousand idle
+     * partitions that was thousands of header reads a second. Written under {@link #writeLock} only: set by appends,
+     * cleared by anything that removes entries, filled in by {@link #termOf} when no change came between its read and
+     * its store ({@link #changes}).
+     */
+    private volatile Tail tail;
+    /** Bumped under {@link #writeLock} by every change that can remove the last entry. */
+    private volatile long changes;
 
     private final Object flushLock = new Object();
     private final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
@@ -69,6 +79,8 @@ public final class SegmentedLog implements Log {
     final ReentrantLock cleanerLock = new ReentrantLock();
 
     private record Waiter(long target, CompletableFuture<Void> future) {}
+
+    private record Tail(long entryIndex, long term) {}
 
     private SegmentedLog(Path dir, LogConfig config, FsyncScheduler fsync, Clock clock, Segment[] segments) {
         this.dir = dir;
@@ -297,6 +309,8 @@ public final class SegmentedLog implements Log {
                 nextEntryIndex = active.nextEntryIndex();
                 logEndOffset = active.nextOffset();
             }
+            ByteBuffer lastBatch = bufs[bufs.length - 1];
+            tail = new Tail(entry - 1, BatchHeaders.raftTerm(lastBatch, lastBatch.position()));
             if (config.durability() == DurabilityPolicy.FSYNC_PER_APPEND) {
                 Segment active = segments[segments.length - 1];
                 long flushStarted = System.nanoTime();
@@ -618,7 +632,29 @@ public final class SegmentedLog implements Log {
 
     @Override
     public OptionalLong termOf(long entryIndex) {
-        return withEntry(entryIndex, (s, bp) -> OptionalLong.of(bp.raftTerm()));
+        Tail t = tail;
+        if (t != null && t.entryIndex() == entryIndex) {
+            return OptionalLong.of(t.term());
+        }
+        long seen = changes;
+        OptionalLong term = withEntry(entryIndex, (s, bp) -> OptionalLong.of(bp.raftTerm()));
+        // Remember the last entry's term unless the log changed meanwhile (a truncation may have replaced the entry).
+        if (term.isPresent() && entryIndex == nextEntryIndex - 1 && writeLock.tryLock()) {
+            try {
+                if (changes == seen && entryIndex == nextEntryIndex - 1) {
+                    tail = new Tail(entryIndex, term.getAsLong());
+                }
+            } finally {
+                writeLock.unlock();
+            }
+        }
+        return term;
+    }
+
+    /** Forgets the cached last entry; the caller holds {@link #writeLock}. */
+    private void forgetTail() {
+        changes++;
+        tail = null;
     }
 
     @Override
@@ -763,6 +799,7 @@ public final class SegmentedLog implements Log {
                         + ": it is inside the batch at offsets " + at.baseOffset() + ".." + at.lastOffset());
             }
             onTruncated(offset);
+            forgetTail();
             Segment[] kept = Arrays.copyOf(segs, i + 1);
             logEndOffset = offset;
             nextEntryIndex = at.entryIndex();
@@ -833,6 +870,7 @@ public final class SegmentedLog implements Log {
         try {
             ensureOpen();
             Segment[] old = segments;
+            forgetTail();
             for (int j = old.length - 1; j >= 0; j--) {
                 old[j].deleteFiles();
             }
@@ -955,6 +993,7 @@ public final class SegmentedLog implements Log {
             next[start + j] = replacement.get(j);
         }
         System.arraycopy(segs, start + old.size(), next, start + replacement.size(), segs.length - start - old.size());
+        forgetTail();
         segments = next;
         return true;
     }
