@@ -380,6 +380,33 @@ class LogTest {
     }
 
     @Test
+    void lastEntryReadsFollowTruncationsAndAreCopies() throws Exception {
+        try (Log log = open(small())) {
+            for (int i = 0; i < 20; i++) {
+                log.append(batch(1, i, 1));
+            }
+            ByteBuffer first = log.readEntry(20).orElseThrow();
+            ByteBuffer again = log.readEntry(20).orElseThrow();
+            assertEquals(first, again);
+            assertEquals(1, RecordBatch.wrap(again).raftTerm());
+            // A caller may consume or overwrite its buffer: the next reader still gets the stored bytes.
+            again.put(0, (byte) 0x7f);
+            again.position(again.limit());
+            assertEquals(first, log.readEntry(20).orElseThrow());
+            // Replaced by an entry of a later term right after it was read (and kept): the new one is read.
+            log.truncateAfterEntry(19);
+            assertTrue(log.readEntry(20).isEmpty());
+            log.append(batch(2, 900, 4));
+            ByteBuffer replaced = log.readEntry(20).orElseThrow();
+            assertEquals(4, RecordBatch.wrap(replaced).raftTerm());
+            assertEquals(2, RecordBatch.wrap(replaced).recordCount());
+            assertEquals(replaced, log.readEntry(20).orElseThrow());
+            log.reset(50, 500);
+            assertTrue(log.readEntry(20).isEmpty());
+        }
+    }
+
+    @Test
     void truncateToRequiresABatchBoundary() throws Exception {
         try (Log log = open(small())) {
             for (int i = 0; i < 10; i++) {

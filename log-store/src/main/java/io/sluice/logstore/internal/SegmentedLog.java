@@ -60,11 +60,12 @@ public final class SegmentedLog implements Log {
     private volatile long nextEntryIndex;
     private volatile boolean closed;
     /**
-     * The last entry's index and term, or null when not known yet. Raft asks for the last entry's term on every
-     * heartbeat, on the leader (the request's previous entry) and on the follower (its check of it); at a thousand idle
-     * partitions that was thousands of header reads a second. Written under {@link #writeLock} only: set by appends,
-     * cleared by anything that removes entries, filled in by {@link #termOf} when no change came between its read and
-     * its store ({@link #changes}).
+     * The last entry's index, term and (once read, if small) bytes, or null when not known yet. Raft asks for the last
+     * entry's term on every heartbeat, on the leader (the request's previous entry) and on the follower (its check of
+     * it), and JRaft's log manager reads the whole entry for it; at a thousand idle partitions that was thousands of
+     * index lookups and disk reads a second. Written under {@link #writeLock} only: set by appends, cleared by anything
+     * that removes entries, filled in by {@link #termOf} and {@link #readEntry} when no change came between their read
+     * and their store ({@link #changes}).
      */
     private volatile Tail tail;
     /** Bumped under {@link #writeLock} by every change that can remove the last entry. */
@@ -80,7 +81,11 @@ public final class SegmentedLog implements Log {
 
     private record Waiter(long target, CompletableFuture<Void> future) {}
 
-    private record Tail(long entryIndex, long term) {}
+    /** The last entry: its index, its term and, once read and if small, its stored bytes (never handed out). */
+    private record Tail(long entryIndex, long term, ByteBuffer batch) {}
+
+    /** Largest last entry whose bytes {@link #readEntry} keeps (no-op and configuration entries are ~100 bytes). */
+    private static final int TAIL_BYTES_MAX = 4096;
 
     private SegmentedLog(Path dir, LogConfig config, FsyncScheduler fsync, Clock clock, Segment[] segments) {
         this.dir = dir;
@@ -310,7 +315,7 @@ public final class SegmentedLog implements Log {
                 logEndOffset = active.nextOffset();
             }
             ByteBuffer lastBatch = bufs[bufs.length - 1];
-            tail = new Tail(entry - 1, BatchHeaders.raftTerm(lastBatch, lastBatch.position()));
+            tail = new Tail(entry - 1, BatchHeaders.raftTerm(lastBatch, lastBatch.position()), null);
             if (config.durability() == DurabilityPolicy.FSYNC_PER_APPEND) {
                 Segment active = segments[segments.length - 1];
                 long flushStarted = System.nanoTime();
@@ -610,6 +615,38 @@ public final class SegmentedLog implements Log {
 
     @Override
     public Optional<ByteBuffer> readEntry(long entryIndex) {
+        // Raft's log manager reads the whole entry to learn its term (JRaft 1.3), for the last entry on every
+        // heartbeat on both sides: a small last entry is kept, and each caller gets its own copy, as from disk.
+        ensureOpen();
+        Tail t = tail;
+        if (t != null && t.entryIndex() == entryIndex && t.batch() != null) {
+            return Optional.of(copyOf(t.batch()));
+        }
+        long seen = changes;
+        Optional<ByteBuffer> read = readEntryFromSegments(entryIndex);
+        if (read.isPresent()
+                && read.get().remaining() <= TAIL_BYTES_MAX
+                && entryIndex == nextEntryIndex - 1
+                && writeLock.tryLock()) {
+            try {
+                if (changes == seen && entryIndex == nextEntryIndex - 1) {
+                    ByteBuffer kept = copyOf(read.get());
+                    tail = new Tail(entryIndex, BatchHeaders.raftTerm(kept, 0), kept);
+                }
+            } finally {
+                writeLock.unlock();
+            }
+        }
+        return read;
+    }
+
+    private static ByteBuffer copyOf(ByteBuffer b) {
+        ByteBuffer copy = ByteBuffer.allocate(b.remaining());
+        copy.put(b.duplicate()).flip();
+        return copy;
+    }
+
+    private Optional<ByteBuffer> readEntryFromSegments(long entryIndex) {
         for (int attempt = 0; attempt < MAX_READ_RETRIES; attempt++) {
             ensureOpen();
             long next = nextEntryIndex;
@@ -642,7 +679,7 @@ public final class SegmentedLog implements Log {
         if (term.isPresent() && entryIndex == nextEntryIndex - 1 && writeLock.tryLock()) {
             try {
                 if (changes == seen && entryIndex == nextEntryIndex - 1) {
-                    tail = new Tail(entryIndex, term.getAsLong());
+                    tail = new Tail(entryIndex, term.getAsLong(), null);
                 }
             } finally {
                 writeLock.unlock();
