@@ -59,7 +59,7 @@ public record ReplicationConfig(
     public static final String ELECTION_HEARTBEATS_COUNT = "raft.election.heartbeats.count";
 
     /** The default of {@value #HEARTBEAT_COALESCE_MS}. */
-    public static final long DEFAULT_HEARTBEAT_COALESCE_MS = 10;
+    public static final long DEFAULT_HEARTBEAT_COALESCE_MS = 25;
 
     /** The type of a configuration value. */
     public enum Type {
@@ -110,14 +110,17 @@ public record ReplicationConfig(
             new Key(
                     ELECTION_TIMEOUT_MS,
                     Type.INT,
-                    "2000",
+                    "3000",
                     100,
                     600_000,
                     "Default Raft election timeout: a follower that hears nothing from its leader for this long (plus"
-                            + " a random delay) starts an election. Failover takes about 1-2x this value. Shorter fails over sooner"
-                            + " but turns a stall of a broker (a GC pause, a CPU spike) into elections sooner: with 1,000"
-                            + " partitions on a 2-core machine, 1000 ms let a 1 s stall start election storms, 2000 ms"
-                            + " did not."),
+                            + " a random delay of up to 1 s) starts an election, so a crashed leader is replaced in about"
+                            + " 3-5 s; a leader that has not heard from a quorum for 90 % of it steps down. Shorter fails"
+                            + " over sooner but turns a stall of a broker (a GC pause, a CPU spike) into elections"
+                            + " sooner, and heartbeats (every this / raft.election.heartbeats.count) cost idle CPU in"
+                            + " proportion to partitions: with 1,000 partitions on a 2-core machine, 1000 ms let a 1 s"
+                            + " stall start election storms, and an idle broker used ~14 % of a core with 2000 ms,"
+                            + " ~12 % with 3000 ms (docs/benchmarks.md, \"Scale\")."),
             new Key(
                     SNAPSHOT_INTERVAL_MS,
                     Type.LONG,
@@ -193,12 +196,12 @@ public record ReplicationConfig(
                     "4",
                     2,
                     100,
-                    "A partition leader heartbeats each follower every election timeout / this count (500 ms with"
-                            + " the default 2000 ms timeout): a follower starts an election after an election timeout"
+                    "A partition leader heartbeats each follower every election timeout / this count (750 ms with"
+                            + " the default 3000 ms timeout): a follower starts an election after an election timeout"
                             + " plus a random delay of up to 1 s without one, so it has missed at least this many."
-                            + " Heartbeats are most of an idle broker's CPU, in proportion to its partitions: at 1,000"
-                            + " partitions per broker ~14 % of a core with 4, ~16 % with 5 (docs/benchmarks.md)."
-                            + " JRaft's default is 10; etcd's ratio is 10, TiKV's 5, CockroachDB's 3."));
+                            + " Heartbeats are most of an idle broker's CPU, in proportion to its partitions and their"
+                            + " rate (docs/benchmarks.md, \"Scale\"). JRaft's default is 10; etcd's ratio is 10, TiKV's"
+                            + " 5, CockroachDB's 3."));
 
     public ReplicationConfig {
         Objects.requireNonNull(dataDir, "dataDir");

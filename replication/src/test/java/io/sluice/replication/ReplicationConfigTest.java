@@ -12,11 +12,11 @@ class ReplicationConfigTest {
     @Test
     void defaultsRoundTripThroughProperties() {
         ReplicationConfig c = ReplicationConfig.defaults(Path.of("/tmp/x"));
-        assertEquals(2000, c.electionTimeoutMs());
+        assertEquals(3000, c.electionTimeoutMs());
         assertEquals(9095, c.port());
         assertEquals(c, ReplicationConfig.fromProperties(c.toProperties()));
         assertEquals(ReplicationConfig.KEYS.size(), c.toProperties().size(), "every key has a field");
-        assertEquals(new RaftGroupOptions(2000, 300_000), c.defaultGroupOptions());
+        assertEquals(new RaftGroupOptions(3000, 300_000), c.defaultGroupOptions());
     }
 
     @Test

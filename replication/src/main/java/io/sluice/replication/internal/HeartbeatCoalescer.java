@@ -25,8 +25,8 @@ import org.slf4j.LoggerFactory;
  * The sending side of coalesced heartbeats: every Raft group a broker leads sends each follower an empty AppendEntries
  * request each election timeout / {@code raft.election.heartbeats.count}; instead of one RPC each, the heartbeats a broker sends to one other broker within
  * a short window ({@code raft.heartbeat.coalesce.ms}) travel as one {@link HeartbeatBatch.Request}, and each group's
- * callback gets its own answer from the batch's response. 1,000 partitions at RF=3 on 3 brokers send 4,000 heartbeats
- * a second (every 500 ms); coalesced over 10 ms they are at most 600 RPCs.
+ * callback gets its own answer from the batch's response. 1,000 partitions at RF=3 on 3 brokers send 2,667 heartbeats
+ * a second (every 750 ms by default); coalesced over 25 ms they are at most 240 RPCs.
  *
  * <p>Only heartbeats are coalesced (no entries and no data field: JRaft's probes carry an empty data field and take
  * part in the pipelined request order, so they are not). Raft semantics are unchanged: each group's node still
