@@ -407,6 +407,25 @@ class LogTest {
     }
 
     @Test
+    void lastEntryDeletedWithItsSegmentIsNotServed() throws Exception {
+        try (Log log = open(small())) {
+            for (int i = 0; i < 200; i++) {
+                log.append(batch(1, i, 1));
+            }
+            // Truncate to the start of the second segment: the active segment is empty, the last entry in the first.
+            long secondBase = log.segments().get(1).baseEntryIndex();
+            log.truncateAfterEntry(secondBase - 1);
+            long last = log.lastEntryIndex();
+            assertEquals(secondBase - 1, last);
+            assertEquals(OptionalLong.of(1), log.termOf(last));
+            assertTrue(log.readEntry(last).isPresent());
+            log.deleteSegmentsBefore(last + 1);
+            assertTrue(log.termOf(last).isEmpty());
+            assertTrue(log.readEntry(last).isEmpty());
+        }
+    }
+
+    @Test
     void truncateToRequiresABatchBoundary() throws Exception {
         try (Log log = open(small())) {
             for (int i = 0; i < 10; i++) {

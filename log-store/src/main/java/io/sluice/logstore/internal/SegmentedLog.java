@@ -624,18 +624,9 @@ public final class SegmentedLog implements Log {
         }
         long seen = changes;
         Optional<ByteBuffer> read = readEntryFromSegments(entryIndex);
-        if (read.isPresent()
-                && read.get().remaining() <= TAIL_BYTES_MAX
-                && entryIndex == nextEntryIndex - 1
-                && writeLock.tryLock()) {
-            try {
-                if (changes == seen && entryIndex == nextEntryIndex - 1) {
-                    ByteBuffer kept = copyOf(read.get());
-                    tail = new Tail(entryIndex, BatchHeaders.raftTerm(kept, 0), kept);
-                }
-            } finally {
-                writeLock.unlock();
-            }
+        if (read.isPresent() && read.get().remaining() <= TAIL_BYTES_MAX && entryIndex == nextEntryIndex - 1) {
+            ByteBuffer kept = copyOf(read.get());
+            remember(seen, new Tail(entryIndex, BatchHeaders.raftTerm(kept, 0), kept));
         }
         return read;
     }
@@ -675,17 +666,26 @@ public final class SegmentedLog implements Log {
         }
         long seen = changes;
         OptionalLong term = withEntry(entryIndex, (s, bp) -> OptionalLong.of(bp.raftTerm()));
-        // Remember the last entry's term unless the log changed meanwhile (a truncation may have replaced the entry).
-        if (term.isPresent() && entryIndex == nextEntryIndex - 1 && writeLock.tryLock()) {
+        if (term.isPresent() && entryIndex == nextEntryIndex - 1) {
+            remember(seen, new Tail(entryIndex, term.getAsLong(), null));
+        }
+        return term;
+    }
+
+    /**
+     * Keeps {@code read}, what a reader found of the last entry, unless the log changed since the reader saw
+     * {@code seen} changes (a truncation may have replaced the entry) or a writer is busy (the next reader tries again).
+     */
+    private void remember(long seen, Tail read) {
+        if (writeLock.tryLock()) {
             try {
-                if (changes == seen && entryIndex == nextEntryIndex - 1) {
-                    tail = new Tail(entryIndex, term.getAsLong(), null);
+                if (changes == seen && read.entryIndex() == nextEntryIndex - 1) {
+                    tail = read;
                 }
             } finally {
                 writeLock.unlock();
             }
         }
-        return term;
     }
 
     /** Forgets the cached last entry; the caller holds {@link #writeLock}. */
@@ -876,6 +876,7 @@ public final class SegmentedLog implements Log {
                 return 0;
             }
             Segment[] kept = Arrays.copyOfRange(segs, k, segs.length);
+            forgetTail(); // the last entry may be in a deleted segment when the active one is empty
             new LogStartCheckpoint(kept[0].baseOffset(), kept[0].baseEntryIndex()).write(dir);
             segments = kept;
             for (int j = 0; j < k; j++) {
