@@ -121,6 +121,26 @@ sb_create_topic() {  # name partitions rf
     || { tail -n 5 "$OUT/topics.log" >&2; return 1; }
 }
 
+# The Kafka anchor, ready to run: sets SB_ANCHOR to a folder holding it with its jars. The anchor runs from jars fetched
+# into its folder (git-ignored). A read-only anchor (a shared checkout) is copied to bench/target/kafka-anchor first,
+# and the jars are fetched there (Maven Central, or ~/.m2 when already there).
+sb_kafka_anchor() {  # anchor_dir
+  SB_ANCHOR=$1
+  [ -x "$SB_ANCHOR/bench.sh" ] || sb_die "no Kafka anchor at $SB_ANCHOR (set SLUICE_SHARED_DIR)"
+  compgen -G "$SB_ANCHOR/lib/tools/kafka-tools-*.jar" > /dev/null && return 0
+  if [ ! -w "$SB_ANCHOR" ]; then
+    local copy=$SB_ROOT/bench/target/kafka-anchor
+    rm -rf "$copy"
+    mkdir -p "$(dirname "$copy")"
+    cp -r "$SB_ANCHOR" "$copy"
+    chmod -R u+w "$copy"
+    SB_ANCHOR=$copy
+  fi
+  sb_log "fetching the Kafka anchor's jars into $SB_ANCHOR/lib"
+  mvn -B -q -f "$SB_ANCHOR/pom.xml" dependency:copy-dependencies > "$OUT/kafka-jars.log" 2>&1 \
+    || sb_die "could not fetch the Kafka anchor's jars (see $OUT/kafka-jars.log)"
+}
+
 # ---- machine counters -------------------------------------------------------------------------------------------
 sb_broker_ticks() {
   local t=0 p

@@ -74,23 +74,8 @@ T0=$SECONDS
 
 # ---- Kafka --------------------------------------------------------------------------------------------------------
 if ((DO_KAFKA)); then
-  [ -x "$KAFKA_BENCH" ] || sb_die "no Kafka anchor at $KAFKA_BENCH (set SLUICE_SHARED_DIR)"
-  # The anchor runs from jars fetched into its folder (git-ignored). A read-only anchor (a shared checkout) is copied
-  # to bench/target/kafka-anchor first, and the jars are fetched there (Maven Central, or ~/.m2 when already there).
-  ANCHOR=$(dirname "$KAFKA_BENCH")
-  if ! compgen -G "$ANCHOR/lib/tools/kafka-tools-*.jar" > /dev/null; then
-    if [ ! -w "$ANCHOR" ]; then
-      rm -rf "$HERE/target/kafka-anchor"
-      mkdir -p "$HERE/target"
-      cp -r "$ANCHOR" "$HERE/target/kafka-anchor"
-      chmod -R u+w "$HERE/target/kafka-anchor"
-      ANCHOR=$HERE/target/kafka-anchor
-      KAFKA_BENCH=$ANCHOR/bench.sh
-    fi
-    sb_log "fetching the Kafka anchor's jars into $ANCHOR/lib"
-    mvn -B -q -f "$ANCHOR/pom.xml" dependency:copy-dependencies > "$OUT/kafka-jars.log" 2>&1 \
-      || sb_die "could not fetch the Kafka anchor's jars (see $OUT/kafka-jars.log)"
-  fi
+  sb_kafka_anchor "$(dirname "$KAFKA_BENCH")"
+  KAFKA_BENCH=$SB_ANCHOR/bench.sh
   sb_log "== Kafka: $KAFKA_BENCH -r $RUNS$WANT"
   # shellcheck disable=SC2086 # WANT is a list of workloads
   BENCH_NUM_RECORDS=$NUM_RECORDS BENCH_LAT_RECORDS=$LAT_RECORDS timeout -k 30 "$KAFKA_TIMEOUT" \
