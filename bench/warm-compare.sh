@@ -48,9 +48,10 @@ OUT=$(cd "$OUT" && pwd)
 source "$HERE/cluster-lib.sh"
 KAFKA_PIDS=""
 KA=""
-kafka_down() {
-  [ -n "$KA" ] && [ -n "$KAFKA_PIDS" ] && KAFKA_ANCHOR_ROOT=$KROOT "$KA/cluster.sh" stop > /dev/null 2>&1 || true
-  KAFKA_PIDS=""
+KAFKA_STARTED=0
+kafka_down() {  # cluster.sh stop signals only the PIDs it recorded
+  ((KAFKA_STARTED)) && KAFKA_ANCHOR_ROOT=$KROOT "$KA/cluster.sh" stop > /dev/null 2>&1 || true
+  KAFKA_STARTED=0
 }
 trap 'sb_down; kafka_down; rm -rf "$OUT/sluice-build"' EXIT
 trap 'echo "interrupted" >&2; exit 130' INT TERM
@@ -149,6 +150,7 @@ if ((DO_KAFKA)); then
   KAFKA_ANCHOR_ROOT=$KROOT "$KA/cluster.sh" stop > /dev/null 2>&1 || true
   KAFKA_ANCHOR_ROOT=$KROOT "$KA/cluster.sh" clean > /dev/null 2>&1 || true
   sync
+  KAFKA_STARTED=1
   KAFKA_ANCHOR_ROOT=$KROOT timeout -k 5 180 "$KA/cluster.sh" start 3 > "$OUT/kafka-start.log" 2>&1 \
     || sb_die "the Kafka cluster did not start (see $OUT/kafka-start.log)"
   KAFKA_PIDS=$(KAFKA_ANCHOR_ROOT=$KROOT "$KA/cluster.sh" status | sed -n 's/.* pid=\([0-9]*\) .*/\1/p' | tr '\n' ' ')
