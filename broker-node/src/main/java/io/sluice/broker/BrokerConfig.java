@@ -203,7 +203,8 @@ public final class BrokerConfig {
                 Integer.toString(MIB),
                 atLeast(1024),
                 "Upper bound on the record bytes of one fetch response (a single larger batch is still sent"
-                        + " alone).",
+                        + " alone). Clients ask for less or more per stream (256 KiB when they do not say); the"
+                        + " broker lowers larger asks to this, and reads larger responses 256 KiB at a time.",
                 limits));
         k.add(key(
                 FETCH_MAX_BUFFERED_BYTES,

@@ -9,11 +9,15 @@ import java.time.Duration;
 public interface ConsumerBuilder {
     /**
      * Fetch responses each partition's stream may deliver ahead of {@code poll}. Client memory per partition is
-     * bounded by {@code credits × maxBytesPerResponse}. Default 4.
+     * bounded by {@code credits × maxBytesPerResponse}. Default 16 (4 MiB with the default response size).
      */
     ConsumerBuilder credits(int credits);
 
-    /** Upper bound on record bytes in one fetch response (one larger batch is still delivered). Default 1 MiB. */
+    /**
+     * Upper bound on record bytes in one fetch response (one larger batch is still delivered). Default 256 KiB:
+     * responses of 512 KiB or more become humongous objects in a G1 heap of up to 2 GiB, which cost a cold JVM page
+     * faults and more frequent concurrent cycles.
+     */
     ConsumerBuilder maxBytesPerResponse(int bytes);
 
     /** Records returned by one {@code poll} at most. Default 500. */

@@ -238,6 +238,56 @@ class HandlerTest {
         assertEquals(List.of("t:ERROR_CODE_UNKNOWN_PARTITION"), recorded.failures);
     }
 
+    @Test
+    void largeResponsesAreReadInPiecesAndHoldWholeBatchesUpToMaxBytes() throws Exception {
+        List<ProduceRequest> reqs = new ArrayList<>();
+        for (int i = 0; i < 12; i++) {
+            reqs.add(req(i + 1, "t", 0, batch(1, 50_000, 1000 + i)));
+        }
+        for (ProduceResponse r : produce(reqs)) {
+            assertFalse(r.hasError(), r.toString());
+        }
+        int batchBytes = batch(1, 50_000, 1000).remaining();
+        int maxBytes = 11 * batchBytes + batchBytes / 2;
+        List<FetchResponse> fs = fetch(
+                FetchStart.newBuilder()
+                        .setTopic("t")
+                        .setPartition(0)
+                        .setOffset(0)
+                        .setMaxBytes(maxBytes)
+                        .setInitialCredits(10)
+                        .build(),
+                3);
+        FetchResponse big = fs.get(1);
+        assertTrue(
+                big.getRecords().size() > FetchServiceImpl.READ_PIECE_BYTES,
+                "pieces are joined into one response: " + big.getRecords().size());
+        assertEquals(11 * batchBytes, big.getRecords().size(), "whole batches only, up to max_bytes");
+        assertEquals(11, big.getNextOffset());
+        List<io.sluice.logstore.record.Record> got =
+                new ArrayList<>(RecordBatches.dataRecords(big.getRecords().asReadOnlyByteBuffer()));
+        got.addAll(RecordBatches.dataRecords(fs.get(2).getRecords().asReadOnlyByteBuffer()));
+        assertEquals(12, got.size());
+        for (int i = 0; i < got.size(); i++) {
+            assertEquals(i, got.get(i).offset());
+        }
+        assertEquals(12, fs.get(2).getNextOffset());
+        assertTrue(backend.local("t", 0).largestRead() <= FetchServiceImpl.READ_PIECE_BYTES, "no read above a piece");
+
+        // Without max_bytes the broker's default applies.
+        List<FetchResponse> dflt = fetch(
+                FetchStart.newBuilder()
+                        .setTopic("t")
+                        .setPartition(0)
+                        .setOffset(0)
+                        .setInitialCredits(1)
+                        .build(),
+                2);
+        assertEquals(
+                FetchServiceImpl.DEFAULT_MAX_BYTES / batchBytes * batchBytes,
+                dflt.get(1).getRecords().size());
+    }
+
     /** Opens a fetch stream, waits for {@code n} responses, then cancels it. */
     List<FetchResponse> fetch(FetchStart start, int n) throws Exception {
         LinkedBlockingQueue<Object> q = new LinkedBlockingQueue<>();

@@ -17,6 +17,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * commit can be driven by the test. Thread-safe (synchronized).
  */
 final class InMemoryPartition implements PartitionHandle {
+    private int largestRead;
     private final String topic;
     private final int partition;
     private final List<ByteBuffer> batches = new ArrayList<>();
@@ -127,6 +128,11 @@ final class InMemoryPartition implements PartitionHandle {
         return 0;
     }
 
+    /** The largest {@code maxBytes} any read asked for. */
+    synchronized int largestRead() {
+        return largestRead;
+    }
+
     @Override
     public synchronized long highWatermark() {
         return hw;
@@ -139,6 +145,7 @@ final class InMemoryPartition implements PartitionHandle {
 
     @Override
     public synchronized LogReadResult read(long offset, int maxBytes) {
+        largestRead = Math.max(largestRead, maxBytes);
         if (offset < 0 || offset > hw) {
             throw new OffsetOutOfRangeException(offset, 0, hw);
         }

@@ -12,8 +12,8 @@ import java.util.Optional;
  */
 final class ConsumerBuilderImpl implements ConsumerBuilder {
     private final SluiceClientImpl client;
-    int credits = 4;
-    int maxBytesPerResponse = 1024 * 1024;
+    int credits = 16;
+    int maxBytesPerResponse = 256 * 1024;
     int maxPollRecords = 500;
     Optional<OffsetReset> offsetReset = Optional.empty();
     Optional<String> groupId = Optional.empty();
