@@ -3,6 +3,7 @@ package io.sluice.cli;
 import io.sluice.client.Compression;
 import io.sluice.client.ConsumedRecord;
 import io.sluice.client.Consumer;
+import io.sluice.client.ConsumerBuilder;
 import io.sluice.client.PartitionInfo;
 import io.sluice.client.Producer;
 import io.sluice.client.Record;
@@ -201,12 +202,40 @@ final class PerfCommands {
         @Option(names = "--timeout", defaultValue = "30s", description = "Give up after this long without records.")
         String timeout;
 
+        @Option(
+                names = "--fetch-size",
+                description = "Max record bytes per fetch response (default: the consumer's, 262144).")
+        Integer fetchSize;
+
+        @Option(
+                names = "--credits",
+                description = "Fetch responses in flight per partition (default: the consumer's, 16).")
+        Integer credits;
+
+        private Consumer consumer(SluiceClient client) {
+            ConsumerBuilder b = client.newConsumer();
+            if (credits != null) {
+                b.credits(atLeastOne("--credits", credits));
+            }
+            if (fetchSize != null) {
+                b.maxBytesPerResponse(atLeastOne("--fetch-size", fetchSize));
+            }
+            return b.create();
+        }
+
+        private static int atLeastOne(String option, int value) {
+            if (value < 1) {
+                throw new IllegalArgumentException(option + " must be >= 1");
+            }
+            return value;
+        }
+
         @Override
         public Integer call() {
             validate();
             Duration silence = CliParsing.duration(timeout);
             try (SluiceClient client = client();
-                    Consumer consumer = client.newConsumer().credits(8).create()) {
+                    Consumer consumer = consumer(client)) {
                 List<TopicPartition> tps = new ArrayList<>();
                 for (PartitionInfo p : client.admin().describeTopic(topic).partitions()) {
                     tps.add(new TopicPartition(topic, p.partition()));
