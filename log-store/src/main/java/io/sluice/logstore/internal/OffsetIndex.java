@@ -87,6 +87,16 @@ final class OffsetIndex extends AbstractIndex {
         return i < 0 ? start() : entryAt(b, i);
     }
 
+    /**
+     * The position of the last indexed batch that starts at or before {@code position}; 0 (the segment start)
+     * if none. Every indexed position is the start of a batch, so a read that stops there ends on a batch boundary.
+     */
+    int floorPosition(int position) {
+        MappedByteBuffer b = buffer();
+        int i = floor(b, entries(), 4, position);
+        return i < 0 ? 0 : b.getInt(i * ENTRY_SIZE + 4);
+    }
+
     /** The last entry, or the segment start when there is none. */
     IndexEntry lastEntry() {
         MappedByteBuffer b = buffer();

@@ -730,6 +730,14 @@ final class Segment {
         }
         BatchPosition first = found.get();
         int want = (int) Math.min(Math.max((long) maxBytes, first.sizeInBytes()), (long) limit - first.position());
+        if (first.position() + want < limit) {
+            // Stop at the last indexed batch start inside the window rather than read a partial batch that the
+            // next read fetches again (with 64 KiB batches that was a quarter of a 256 KiB read).
+            int cut = offsetIndex.floorPosition(first.position() + want);
+            if (cut >= first.position() + first.sizeInBytes()) {
+                want = cut - first.position();
+            }
+        }
         ByteBuffer out = ByteBuffer.allocate(want);
         int n = readFully(out, first.position());
         int p = 0;

@@ -75,6 +75,35 @@ class SegmentTest {
     }
 
     @Test
+    void readsStopAtAnIndexedBatchStartInsteadOfReadingAPartialBatch() throws Exception {
+        Segment s = Segment.create(
+                dir, 0, 1, LogConfig.builder().indexIntervalBytes(0).build());
+        List<Integer> sizes = fill(s, 10, 0, 1, 5000);
+        int three = sizes.get(0) + sizes.get(1) + sizes.get(2);
+        // a window ending inside batch 3: three whole batches come back, and only their bytes were read
+        SegmentRead r = s.read(0, three + sizes.get(3) / 2, Long.MAX_VALUE);
+        assertEquals(3, r.batchCount());
+        assertEquals(6, r.nextOffset());
+        assertEquals(three, r.records().remaining());
+        assertEquals(three, r.records().array().length, "no partial batch was read");
+        // a window smaller than the first batch still returns that batch whole
+        SegmentRead one = s.read(6, 1, Long.MAX_VALUE);
+        assertEquals(1, one.batchCount());
+        assertEquals(sizes.get(3), one.records().remaining());
+        // the window reaching the segment end reads to the end
+        SegmentRead rest = s.read(6, Integer.MAX_VALUE, Long.MAX_VALUE);
+        assertEquals(7, rest.batchCount());
+        assertEquals(20, rest.nextOffset());
+        // with a sparse index the read still returns whole batches only, up to the window
+        Segment sparse = Segment.create(Files.createDirectories(dir.resolve("sparse")), 0, 1, config);
+        List<Integer> sz = fill(sparse, 10, 0, 1, 5000);
+        SegmentRead rs = sparse.read(0, three + sz.get(3) / 2, Long.MAX_VALUE);
+        assertTrue(rs.batchCount() >= 1 && rs.batchCount() <= 3, "whole batches within the window");
+        s.release();
+        sparse.release();
+    }
+
+    @Test
     void sealedSegmentReloadsWithTheSameState() throws Exception {
         Segment s = Segment.create(dir, 0, 1, config);
         fill(s, 30, 0, 1, 7000);
