@@ -15,8 +15,8 @@ public interface ConsumerBuilder {
 
     /**
      * Upper bound on record bytes in one fetch response (one larger batch is still delivered). Default 256 KiB:
-     * responses of 512 KiB or more become humongous objects in a G1 heap of up to 2 GiB, which cost a cold JVM page
-     * faults and more frequent concurrent cycles.
+     * responses of 512 KiB or more become humongous objects in a G1 heap of up to 2 GiB, which a JVM whose heap is
+     * still cold allocates in untouched memory, paying a page fault per page.
      */
     ConsumerBuilder maxBytesPerResponse(int bytes);
 

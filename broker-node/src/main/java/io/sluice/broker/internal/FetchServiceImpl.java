@@ -42,7 +42,8 @@ public final class FetchServiceImpl extends FetchServiceGrpc.FetchServiceImplBas
      * The most one log read allocates: a response larger than this is read in pieces and sent as one rope. Each read
      * copies into a new heap array, and G1 makes an array of half a region or more (512 KiB on heaps up to 2 GiB) a
      * humongous object: allocated outside the young generation, in regions the JVM may never have touched, so the
-     * kernel faults and zeroes their pages. Reading 1 MiB at a time cost a cold broker a sixth of its fetch CPU.
+     * kernel faults and zeroes their pages: 13.6 % of a cold broker's CPU while it served 1 MiB reads to a consumer
+     * reading from the start (docs/benchmarks.md, fourth sitting).
      */
     static final int READ_PIECE_BYTES = 256 * 1024;
 
