@@ -25,7 +25,6 @@ import io.sluice.proto.v1.FetchOffsetsRequest;
 import io.sluice.proto.v1.FetchOffsetsResponse;
 import io.sluice.proto.v1.FetchRequest;
 import io.sluice.proto.v1.FetchResponse;
-import io.sluice.proto.v1.FetchServiceGrpc;
 import io.sluice.proto.v1.FetchStart;
 import io.sluice.proto.v1.LogBoundary;
 import io.sluice.proto.v1.OffsetCommit;
@@ -812,8 +811,7 @@ final class ConsumerImpl implements Consumer {
         };
         try {
             ps.stream = (ClientCallStreamObserver<FetchRequest>)
-                    FetchServiceGrpc.newStub(client.connections().channel(leader))
-                            .fetch(observer);
+                    FetchCall.open(client.connections().channel(leader), observer);
             ps.stream.onNext(FetchRequest.newBuilder().setStart(start).build());
         } catch (RuntimeException e) {
             ps.stream = null;
@@ -843,7 +841,7 @@ final class ConsumerImpl implements Consumer {
             }
             return;
         }
-        ByteBuffer buf = r.getRecords().asReadOnlyByteBuffer();
+        ByteBuffer buf = FetchCall.records(r);
         if (ps.position == null) {
             ps.position = RecordBatch.wrap(buf, buf.position()).baseOffset();
             ps.pendingSpec = null;
