@@ -84,6 +84,12 @@ final class ConsumerImpl implements Consumer {
     private final SluiceClientImpl client;
     private final MetadataCache metadata;
     private final int credits;
+    /**
+     * Responses handled before their credits go back in one message: a quarter of {@link #credits}, so the broker
+     * always holds at least three quarters of them (and at least one) while a message per response is saved.
+     */
+    private final int creditBatch;
+
     private final int maxBytes;
     private final int maxPollRecords;
     private final OffsetReset offsetReset;
@@ -119,6 +125,7 @@ final class ConsumerImpl implements Consumer {
         this.client = client;
         this.metadata = client.metadata();
         this.credits = b.credits;
+        this.creditBatch = Math.max(1, b.credits / 4);
         this.maxBytes = b.maxBytesPerResponse;
         this.maxPollRecords = b.maxPollRecords;
         this.groupId = b.groupId;
@@ -168,6 +175,9 @@ final class ConsumerImpl implements Consumer {
 
         int generation;
         ClientCallStreamObserver<FetchRequest> stream;
+        /** Responses of the current stream handled whose credits have not been returned yet. */
+        int uncredited;
+
         long reopenAtNanos;
         final Deque<ConsumedRecord> buffered = new ArrayDeque<>();
         /** One past the last offset covered by the buffered response. */
@@ -775,6 +785,7 @@ final class ConsumerImpl implements Consumer {
 
     private void open(PartitionState ps, String leader) {
         int gen = ++ps.generation;
+        ps.uncredited = 0; // the new stream starts with all its credits
         FetchStart.Builder start = FetchStart.newBuilder()
                 .setTopic(ps.tp.topic())
                 .setPartition(ps.tp.partition())
@@ -882,10 +893,11 @@ final class ConsumerImpl implements Consumer {
         if (ps.buffered.isEmpty() && end > ps.position) {
             ps.position = end;
         }
-        if (ps.stream != null) {
+        if (ps.stream != null && ++ps.uncredited >= creditBatch) {
             ps.stream.onNext(FetchRequest.newBuilder()
-                    .setCredit(FetchCredit.newBuilder().setCredits(1))
+                    .setCredit(FetchCredit.newBuilder().setCredits(ps.uncredited))
                     .build());
+            ps.uncredited = 0;
         }
     }
 

@@ -202,6 +202,29 @@ class ClientProtocolTest {
     }
 
     @Test
+    void consumerReturnsCreditsAQuarterAtATime() throws Exception {
+        cluster.createTopic("t", 1, 1);
+        try (Producer p = client.newProducer().linger(Duration.ZERO).create()) {
+            for (int i = 0; i < 40; i++) {
+                p.send(Record.of("t", null, "v" + i)); // one batch, so one response, each
+            }
+        }
+        try (Consumer c = client.newConsumer().credits(8).create()) {
+            c.assign(List.of(new TopicPartition("t", 0)));
+            List<ConsumedRecord> got = consume(c, 40);
+            assertEquals(40, got.size());
+            for (int i = 0; i < 40; i++) {
+                assertEquals("v" + i, got.get(i).valueAsString());
+            }
+            assertEquals(40, cluster.fetchResponsesWithRecords.get());
+            assertEquals(0, cluster.unspentCreditViolations.get());
+            // 40 responses, credits returned 2 (= 8 / 4) at a time: 20 messages, not 40
+            waitFor(() -> cluster.creditsGranted.get() == 40, Duration.ofSeconds(30), "every credit returned");
+            assertEquals(20, cluster.creditMessages.get());
+        }
+    }
+
+    @Test
     void consumerFailsOverWithoutLossOrRepeat() throws Exception {
         cluster.createTopic("t", 1, 1);
         TopicPartition tp = new TopicPartition("t", 0);

@@ -43,6 +43,7 @@ final class FakeCluster implements AutoCloseable {
     final AtomicInteger unspentCreditViolations = new AtomicInteger();
     final AtomicInteger fetchResponsesWithRecords = new AtomicInteger();
     final AtomicInteger creditsGranted = new AtomicInteger();
+    final AtomicInteger creditMessages = new AtomicInteger();
     volatile boolean holdAcks;
     final List<Runnable> heldAcks = new ArrayList<>();
     private int inFlight;
@@ -362,6 +363,7 @@ final class FakeCluster implements AutoCloseable {
             if (req.hasCredit()) {
                 credits += req.getCredit().getCredits();
                 creditsGranted.addAndGet(req.getCredit().getCredits());
+                creditMessages.incrementAndGet();
                 pump();
                 return;
             }
