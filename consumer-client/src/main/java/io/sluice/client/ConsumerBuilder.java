@@ -9,7 +9,8 @@ import java.time.Duration;
 public interface ConsumerBuilder {
     /**
      * Fetch responses each partition's stream may deliver ahead of {@code poll}. Client memory per partition is
-     * bounded by {@code credits × maxBytesPerResponse}. Default 16 (4 MiB with the default response size).
+     * bounded by {@code credits × maxBytesPerResponse}. Default 16 (4 MiB with the default response size). Credits
+     * go back to the broker a quarter at a time (at least one), so it always holds three quarters of them.
      */
     ConsumerBuilder credits(int credits);
 
