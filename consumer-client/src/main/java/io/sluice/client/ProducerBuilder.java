@@ -19,7 +19,10 @@ public interface ProducerBuilder {
     /** When a batch counts as written. Default {@link Acks#QUORUM}. */
     ProducerBuilder acks(Acks acks);
 
-    /** Maximum produce requests awaiting a response on one broker's stream. Default 10. */
+    /**
+     * Maximum produce requests awaiting a response on one broker's stream. Default 10. Partitions led by the same
+     * broker take turns for these slots, one batch each, so a busy partition cannot hold back the others.
+     */
     ProducerBuilder maxInFlight(int requests);
 
     /** Bytes of records the producer may hold unacknowledged before {@code sendAsync} blocks. Default 32 MiB. */

@@ -54,6 +54,8 @@ final class ProducerImpl implements Producer {
     private static final AtomicInteger IDS = new AtomicInteger();
     /** Slack over the request timeout before the client gives up on a response the broker owes. */
     private static final long RESPONSE_GRACE_NANOS = TimeUnit.SECONDS.toNanos(5);
+    /** {@link #drainOne}'s answer when it sent a batch. */
+    private static final long SENT = Long.MIN_VALUE;
 
     private final SluiceClientImpl client;
     private final MetadataCache metadata;
@@ -61,6 +63,9 @@ final class ProducerImpl implements Producer {
     private final Partitioners partitioners = new Partitioners();
     private final io.sluice.proto.v1.Acks acks;
     private final int maxInFlight;
+    /** Sender thread only: where {@link #drainAll}'s next pass starts in the accumulator's queue list. */
+    private int drainNext;
+
     private final long maxBlockNanos;
     private final int retries;
     private final long deliveryTimeoutNanos;
@@ -290,9 +295,7 @@ final class ProducerImpl implements Producer {
                 }
                 long wakeAt = now + TimeUnit.MILLISECONDS.toNanos(100);
                 boolean force = forcing.get() > 0 || stopping;
-                for (RecordAccumulator.PartitionQueue q : accumulator.queues()) {
-                    wakeAt = Math.min(wakeAt, drain(q, now, force));
-                }
+                wakeAt = Math.min(wakeAt, drainAll(now, force));
                 for (Stream s : List.copyOf(streams.values())) {
                     s.expireOverdue(now);
                 }
@@ -318,8 +321,39 @@ final class ProducerImpl implements Producer {
         }
     }
 
-    /** Sends what is ready in one partition; returns when the sender should look at it again. */
-    private long drain(RecordAccumulator.PartitionQueue q, long now, boolean force) {
+    /**
+     * Sends what is ready, one batch per partition per pass, each pass starting after the partition that sent last
+     * (as Kafka's sender does): partitions that share a broker's stream share its {@code maxInFlight} slots fairly,
+     * instead of the first partition in iteration order taking every free slot while the others wait. Returns when
+     * the sender should look again.
+     */
+    private long drainAll(long now, boolean force) {
+        List<RecordAccumulator.PartitionQueue> qs = accumulator.queues();
+        int n = qs.size();
+        long wakeAt = Long.MAX_VALUE;
+        boolean sent = true;
+        while (sent) {
+            sent = false;
+            int start = n == 0 ? 0 : Math.floorMod(drainNext, n);
+            for (int k = 0; k < n; k++) {
+                int i = (start + k) % n;
+                long again = drainOne(qs.get(i), now, force);
+                if (again == SENT) {
+                    sent = true;
+                    drainNext = i + 1;
+                } else {
+                    wakeAt = Math.min(wakeAt, again);
+                }
+            }
+        }
+        return wakeAt;
+    }
+
+    /**
+     * Sends the head batch of one partition if it is ready and a slot is free: {@link #SENT} if it did, else when
+     * the sender should look at this partition again.
+     */
+    private long drainOne(RecordAccumulator.PartitionQueue q, long now, boolean force) {
         if (q.muted) {
             if (q.inFlight > 0) {
                 return Long.MAX_VALUE;
@@ -364,6 +398,7 @@ final class ProducerImpl implements Producer {
             ProducerBatch b = q.pollHead();
             q.inFlight++;
             s.send(b, now);
+            return SENT;
         }
     }
 

@@ -17,6 +17,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -40,6 +41,9 @@ final class RecordAccumulator {
     private final long bufferMemory;
     private final LongSupplier nanoClock;
     private final Map<TopicPartition, PartitionQueue> queues = new ConcurrentHashMap<>();
+    /** The same queues in a fixed order (creation order), for the sender's round-robin. */
+    private final List<PartitionQueue> queueList = new CopyOnWriteArrayList<>();
+
     private final Set<ProducerBatch> incomplete = ConcurrentHashMap.newKeySet();
 
     private final ReentrantLock memoryLock = new ReentrantLock();
@@ -122,7 +126,11 @@ final class RecordAccumulator {
     /** Appends a record whose space was reserved. */
     AppendResult append(
             TopicPartition tp, long timestamp, byte[] key, byte[] value, List<Header> headers, long reserved) {
-        PartitionQueue q = queues.computeIfAbsent(tp, PartitionQueue::new);
+        PartitionQueue q = queues.computeIfAbsent(tp, k -> {
+            PartitionQueue created = new PartitionQueue(k);
+            queueList.add(created); // computeIfAbsent runs this at most once per partition
+            return created;
+        });
         synchronized (q) {
             ProducerBatch last = q.batches.peekLast();
             boolean filled = false;
@@ -141,8 +149,9 @@ final class RecordAccumulator {
         }
     }
 
-    Collection<PartitionQueue> queues() {
-        return queues.values();
+    /** Every partition's queue, in a fixed order that only grows at the end. */
+    List<PartitionQueue> queues() {
+        return queueList;
     }
 
     /** Futures of every batch not yet completed. */

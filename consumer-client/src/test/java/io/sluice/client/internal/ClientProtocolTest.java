@@ -128,6 +128,35 @@ class ClientProtocolTest {
     }
 
     @Test
+    void partitionsOnOneBrokerTakeTurnsForItsInFlightSlots() throws Exception {
+        cluster.createTopic("t", 2, 1);
+        cluster.holdAcks = true;
+        try (Producer p = client.newProducer()
+                .linger(Duration.ZERO)
+                .batchSize(1024) // with 1000-byte values, every record a batch, so every record a request
+                .maxInFlight(1)
+                .create()) {
+            List<CompletableFuture<RecordPosition>> fs = new ArrayList<>();
+            String pad = "x".repeat(1000);
+            fs.add(p.sendAsync(Record.of("t", null, pad).withPartition(0)));
+            waitFor(() -> cluster.produceRequests.get() == 1, Duration.ofSeconds(30), "the only slot taken");
+            // queued behind it: six batches of partition 0, then six of partition 1
+            for (int i = 0; i < 6; i++) {
+                fs.add(p.sendAsync(Record.of("t", null, pad).withPartition(0)));
+            }
+            for (int i = 0; i < 6; i++) {
+                fs.add(p.sendAsync(Record.of("t", null, pad).withPartition(1)));
+            }
+            cluster.releaseAcks();
+            for (var f : fs) {
+                f.get();
+            }
+            // one slot, handed out in turn: partition 1 does not wait for all of partition 0
+            assertEquals(List.of(0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0), List.copyOf(cluster.producePartitions));
+        }
+    }
+
+    @Test
     void followsNotLeaderHintAndKeepsPartitionOrder() {
         cluster.createTopic("t", 1, 1);
         TopicPartition tp = new TopicPartition("t", 0);

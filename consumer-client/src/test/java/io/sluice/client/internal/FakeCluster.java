@@ -38,6 +38,9 @@ final class FakeCluster implements AutoCloseable {
     final FakeGroups groups = new FakeGroups(this);
     final List<FetchStream> fetchStreams = new CopyOnWriteArrayList<>();
     final AtomicInteger produceRequests = new AtomicInteger();
+    /** The partition of every produce request, in the order they arrived. */
+    final List<Integer> producePartitions = java.util.Collections.synchronizedList(new ArrayList<>());
+
     final AtomicInteger maxProduceInFlight = new AtomicInteger();
     final AtomicInteger notLeaderAnswers = new AtomicInteger();
     final AtomicInteger unspentCreditViolations = new AtomicInteger();
@@ -285,6 +288,7 @@ final class FakeCluster implements AutoCloseable {
                 @Override
                 public void onNext(ProduceRequest req) {
                     TopicPartition tp = new TopicPartition(req.getTopic(), req.getPartition());
+                    producePartitions.add(req.getPartition());
                     ProduceResponse.Builder r = ProduceResponse.newBuilder()
                             .setRequestId(req.getRequestId())
                             .setTopic(req.getTopic())
