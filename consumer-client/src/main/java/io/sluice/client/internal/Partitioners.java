@@ -3,12 +3,16 @@ package io.sluice.client.internal;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.IntUnaryOperator;
 
 /**
  * Partition choice for records without an explicit partition: keyed records by Kafka's hash ({@code
  * toPositive(murmur2(key)) % partitions}, so the same key lands on the same partition number as with a Kafka
  * producer), unkeyed ones on a per-topic sticky partition that moves (to a different partition when there is
- * more than one) each time a batch for it fills, so unkeyed traffic forms full batches yet spreads over time.
+ * more than one) each time a batch for it fills, so unkeyed traffic forms full batches yet spreads over time. The
+ * move is adaptive, as in Kafka's producer (KIP-794): a partition is picked with weight {@code maxLoad + 1 - load},
+ * where load is the batches it has queued or in flight, so partitions whose broker is slow at the moment get fewer
+ * new records, and all get an equal share when the loads are equal.
  *
  * <p>Thread-safe.
  */
@@ -76,12 +80,43 @@ public final class Partitioners {
 
     /** A batch of the sticky partition {@code full} filled: move the topic's sticky partition elsewhere. */
     public void onBatchFull(String topic, int full, int numPartitions) {
+        onBatchFull(topic, full, numPartitions, p -> 0);
+    }
+
+    /**
+     * A batch of the sticky partition {@code full} filled: move the topic's sticky partition to another one, picked
+     * with weight {@code maxLoad + 1 - load(p)}, where {@code load} gives a partition's batches queued or in flight.
+     */
+    public void onBatchFull(String topic, int full, int numPartitions, IntUnaryOperator load) {
         sticky.computeIfPresent(topic, (t, old) -> {
             if (old != full || numPartitions <= 1) {
                 return old;
             }
-            int next = ThreadLocalRandom.current().nextInt(numPartitions - 1);
-            return next >= full ? next + 1 : next;
+            return pick(full, numPartitions, load);
         });
+    }
+
+    private static int pick(int exclude, int numPartitions, IntUnaryOperator load) {
+        int[] loads = new int[numPartitions];
+        int max = 0;
+        for (int p = 0; p < numPartitions; p++) {
+            loads[p] = p == exclude ? 0 : Math.max(0, load.applyAsInt(p));
+            max = Math.max(max, loads[p]);
+        }
+        long total = 0;
+        for (int p = 0; p < numPartitions; p++) {
+            total += p == exclude ? 0 : max + 1L - loads[p];
+        }
+        long r = ThreadLocalRandom.current().nextLong(total);
+        for (int p = 0; p < numPartitions; p++) {
+            if (p == exclude) {
+                continue;
+            }
+            r -= max + 1L - loads[p];
+            if (r < 0) {
+                return p;
+            }
+        }
+        throw new AssertionError("weights sum to " + total); // unreachable: r < total
     }
 }

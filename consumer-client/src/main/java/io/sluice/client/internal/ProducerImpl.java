@@ -166,7 +166,8 @@ final class ProducerImpl implements Producer {
                 throw new SluiceException(ErrorCode.RECORD_TOO_LARGE, "record rejected: " + e.getMessage(), e);
             }
             if (sticky && r.filledBatch()) {
-                partitioners.onBatchFull(record.topic(), partition, n);
+                String topic = record.topic();
+                partitioners.onBatchFull(topic, partition, n, p -> accumulator.load(new TopicPartition(topic, p)));
             }
             if (r.newBatch() || r.filledBatch() || lingerZero) {
                 wakeup();

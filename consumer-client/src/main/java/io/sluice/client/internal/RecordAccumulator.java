@@ -149,6 +149,17 @@ final class RecordAccumulator {
         }
     }
 
+    /** Batches of {@code tp} queued or awaiting a response: how far its broker is behind, for the partitioner. */
+    int load(TopicPartition tp) {
+        PartitionQueue q = queues.get(tp);
+        if (q == null) {
+            return 0;
+        }
+        synchronized (q) {
+            return q.batches.size() + q.inFlight;
+        }
+    }
+
     /** Every partition's queue, in a fixed order that only grows at the end. */
     List<PartitionQueue> queues() {
         return queueList;
@@ -182,7 +193,9 @@ final class RecordAccumulator {
         final TopicPartition tp;
         final Deque<ProducerBatch> batches = new ArrayDeque<>();
         long nextSequence;
-        int inFlight;
+        /** Written by the sender thread only; volatile so that {@link #load} sees it from producing threads. */
+        volatile int inFlight;
+
         boolean muted;
         final TreeMap<Long, ProducerBatch> failed = new TreeMap<>();
         /** When the head may become ready, as computed by the last {@link #readyHead}; Long.MAX_VALUE if never. */

@@ -2,6 +2,7 @@ package io.sluice.client.internal;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
@@ -42,5 +43,44 @@ class PartitionersTest {
         single.sticky("s", 1);
         single.onBatchFull("s", 0, 1);
         assertEquals(0, single.sticky("s", 1));
+    }
+
+    /**
+     * Moves the sticky partition of "t" away from its current one {@code n} times; counts where it went, for the
+     * moves that started on partition {@code from} ({@code -1}: all moves).
+     */
+    private static int[] moves(int n, int partitions, int[] loads, int from) {
+        Partitioners p = new Partitioners();
+        int[] landed = new int[partitions];
+        for (int i = 0; i < n; i++) {
+            int was = p.sticky("t", partitions);
+            p.onBatchFull("t", was, partitions, q -> loads[q]);
+            int to = p.sticky("t", partitions);
+            assertNotEquals(was, to, "never stays on the partition whose batch filled");
+            if (from < 0 || was == from) {
+                landed[to]++;
+            }
+        }
+        return landed;
+    }
+
+    @Test
+    void stickyMovesAwayFromPartitionsWithLongQueues() {
+        // partition 3's broker keeps up, the others have 10 batches queued: from partition 0 the weights of
+        // partitions 1, 2, 3 are 1, 1, 11
+        int[] landed = moves(6_000, 4, new int[] {10, 10, 10, 0}, 0);
+        int total = landed[1] + landed[2] + landed[3];
+        String seen = java.util.Arrays.toString(landed);
+        assertTrue(total > 500, seen);
+        assertTrue(landed[3] > total * 0.7, "mostly to the partition that keeps up (11 of 13 expected): " + seen);
+        assertTrue(landed[1] > 0 && landed[2] > 0, "a loaded partition still gets some: " + seen);
+    }
+
+    @Test
+    void equalLoadsSpreadEvenly() {
+        int[] landed = moves(3_000, 3, new int[] {4, 4, 4}, -1);
+        for (int q = 0; q < 3; q++) {
+            assertTrue(landed[q] > 700, "about a third each: " + java.util.Arrays.toString(landed));
+        }
     }
 }
