@@ -88,12 +88,12 @@ public final class Partitioners {
      * with weight {@code maxLoad + 1 - load(p)}, where {@code load} gives a partition's batches queued or in flight.
      */
     public void onBatchFull(String topic, int full, int numPartitions, IntUnaryOperator load) {
-        sticky.computeIfPresent(topic, (t, old) -> {
-            if (old != full || numPartitions <= 1) {
-                return old;
-            }
-            return pick(full, numPartitions, load);
-        });
+        Integer current = sticky.get(topic);
+        if (current == null || current != full || numPartitions <= 1) {
+            return;
+        }
+        // picked outside the map's lock (load takes each queue's lock); set only if nobody moved it meanwhile
+        sticky.replace(topic, full, pick(full, numPartitions, load));
     }
 
     private static int pick(int exclude, int numPartitions, IntUnaryOperator load) {
