@@ -148,6 +148,8 @@ public final class FetchServiceImpl extends FetchServiceGrpc.FetchServiceImplBas
         // Touched only by the drain loop (and by start, before the first drain is scheduled).
         private long nextOffset;
         private int maxBytes;
+        // A batch read for the last response that did not fit in it, starting at nextOffset: it leads the next one.
+        private LogReadResult carried;
 
         FetchStream(ServerCallStreamObserver<FetchResponse> out) {
             this.out = out;
@@ -287,7 +289,11 @@ public final class FetchServiceImpl extends FetchServiceGrpc.FetchServiceImplBas
                     }
                 }
                 long started = System.nanoTime();
-                LogReadResult r = h.read(nextOffset, Math.min(maxBytes, READ_PIECE_BYTES));
+                LogReadResult r = carried;
+                carried = null;
+                if (r == null) {
+                    r = h.read(nextOffset, Math.min(maxBytes, READ_PIECE_BYTES));
+                }
                 if (r.isEmpty()) {
                     return;
                 }
@@ -303,8 +309,12 @@ public final class FetchServiceImpl extends FetchServiceGrpc.FetchServiceImplBas
                     } catch (OffsetOutOfRangeException e) {
                         break; // retention moved past what was just read; the next drain reports it
                     }
-                    if (more.isEmpty() || more.sizeInBytes() > room) {
-                        break; // caught up, or the next batch alone does not fit: it leads the next response
+                    if (more.isEmpty()) {
+                        break; // caught up
+                    }
+                    if (more.sizeInBytes() > room) {
+                        carried = more; // the next batch alone does not fit: it leads the next response
+                        break;
                     }
                     batches = batches.concat(UnsafeByteOperations.unsafeWrap(more.records()));
                     records += dataRecords(more.records());

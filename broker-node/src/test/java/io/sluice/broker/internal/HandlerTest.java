@@ -273,6 +273,10 @@ class HandlerTest {
         }
         assertEquals(12, fs.get(2).getNextOffset());
         assertTrue(backend.local("t", 0).largestRead() <= FetchServiceImpl.READ_PIECE_BYTES, "no read above a piece");
+        assertEquals(
+                12L * batchBytes,
+                backend.local("t", 0).bytesRead(),
+                "each batch read once: the 12th, read while filling the first response, leads the second");
 
         // Without max_bytes the broker's default applies.
         List<FetchResponse> dflt = fetch(

@@ -18,6 +18,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
  */
 final class InMemoryPartition implements PartitionHandle {
     private int largestRead;
+    private long bytesRead;
     private final String topic;
     private final int partition;
     private final List<ByteBuffer> batches = new ArrayList<>();
@@ -133,6 +134,11 @@ final class InMemoryPartition implements PartitionHandle {
         return largestRead;
     }
 
+    /** The bytes all reads have returned so far. */
+    synchronized long bytesRead() {
+        return bytesRead;
+    }
+
     @Override
     public synchronized long highWatermark() {
         return hw;
@@ -172,6 +178,7 @@ final class InMemoryPartition implements PartitionHandle {
         ByteBuffer all = ByteBuffer.allocate(size);
         out.forEach(all::put);
         all.flip();
+        bytesRead += size;
         return new LogReadResult(all, first, next, out.size(), 0, hw);
     }
 
