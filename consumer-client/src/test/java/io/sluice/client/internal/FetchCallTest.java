@@ -7,8 +7,14 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.google.common.util.concurrent.MoreExecutors;
 import com.google.protobuf.ByteString;
+import io.grpc.CallOptions;
+import io.grpc.Channel;
+import io.grpc.ClientCall;
 import io.grpc.KnownLength;
+import io.grpc.Metadata;
+import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.sluice.proto.v1.FetchResponse;
@@ -16,9 +22,13 @@ import java.io.ByteArrayInputStream;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.Random;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
-/** The fetch response parser: one copy per response, records shared with it, bad bytes a clear status. */
+/**
+ * The fetch call: responses delivered without a hand-off, one copy per response, records shared with it, bad bytes a
+ * clear status.
+ */
 class FetchCallTest {
     /** A stream that states its length, as gRPC's transports' streams do. */
     private static final class Known extends ByteArrayInputStream implements KnownLength {
@@ -60,6 +70,52 @@ class FetchCallTest {
         byte[] out = new byte[b.remaining()];
         b.duplicate().get(out);
         return out;
+    }
+
+    @Test
+    void responsesAreDeliveredOnTheTransportsThreadWithoutAHandOff() {
+        AtomicReference<MethodDescriptor<?, ?>> method = new AtomicReference<>();
+        AtomicReference<CallOptions> options = new AtomicReference<>();
+        Channel channel = new Channel() {
+            @Override
+            public <Q, R> ClientCall<Q, R> newCall(MethodDescriptor<Q, R> m, CallOptions o) {
+                method.set(m);
+                options.set(o);
+                return new ClientCall<>() {
+                    @Override
+                    public void start(Listener<R> listener, Metadata headers) {}
+
+                    @Override
+                    public void request(int n) {}
+
+                    @Override
+                    public void cancel(String message, Throwable cause) {}
+
+                    @Override
+                    public void halfClose() {}
+
+                    @Override
+                    public void sendMessage(Q message) {}
+                };
+            }
+
+            @Override
+            public String authority() {
+                return "broker-1:7070";
+            }
+        };
+        FetchCall.open(channel, new io.grpc.stub.StreamObserver<>() {
+            @Override
+            public void onNext(FetchResponse value) {}
+
+            @Override
+            public void onError(Throwable t) {}
+
+            @Override
+            public void onCompleted() {}
+        });
+        assertSame(FetchCall.METHOD, method.get(), "the method with the one-copy parser");
+        assertSame(MoreExecutors.directExecutor(), options.get().getExecutor(), "gRPC's direct executor");
     }
 
     @Test
