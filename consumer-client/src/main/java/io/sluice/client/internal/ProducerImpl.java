@@ -1,5 +1,6 @@
 package io.sluice.client.internal;
 
+import com.google.common.util.concurrent.MoreExecutors;
 import com.google.protobuf.UnsafeByteOperations;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.StreamObserver;
@@ -38,8 +39,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The {@link Producer}: user threads append to the {@link RecordAccumulator}; one sender thread owns every
  * stream and all retry state, sends ready batches on one pipelined Produce stream per broker (at most
- * {@code maxInFlight} requests awaiting a response per stream) and handles responses, which gRPC threads hand to
- * it through an event queue. Record futures complete on a single callback thread, so per partition they
+ * {@code maxInFlight} requests awaiting a response per stream) and handles responses, which gRPC's transport
+ * threads hand to it through an event queue. Record futures complete on a single callback thread, so per partition they
  * complete in send order.
  *
  * <p>Retry protocol, per partition: a retriable failure mutes the partition (nothing new is sent), waits until
@@ -511,6 +512,8 @@ final class ProducerImpl implements Producer {
             };
             this.requests = (ClientCallStreamObserver<ProduceRequest>)
                     ProduceServiceGrpc.newStub(client.connections().channel(endpoint))
+                            // the observer only posts events, so it runs on the transport's thread: no hand-off
+                            .withExecutor(MoreExecutors.directExecutor())
                             .produce(responses);
         }
 

@@ -2,9 +2,17 @@ package io.sluice.client.internal;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.google.common.util.concurrent.MoreExecutors;
+import io.grpc.CallOptions;
+import io.grpc.Channel;
+import io.grpc.ClientCall;
+import io.grpc.ClientInterceptor;
+import io.grpc.MethodDescriptor;
+import io.grpc.inprocess.InProcessChannelBuilder;
 import io.sluice.client.Acks;
 import io.sluice.client.ConsumedRecord;
 import io.sluice.client.Consumer;
@@ -26,6 +34,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -68,6 +78,33 @@ class ClientProtocolTest {
             out.addAll(consumer.poll(Duration.ofMillis(100)));
         }
         return out;
+    }
+
+    @Test
+    void produceAndFetchResponsesAreDeliveredWithoutAHandOff() {
+        Map<String, Executor> executors = new ConcurrentHashMap<>();
+        ClientInterceptor capture = new ClientInterceptor() {
+            @Override
+            public <Q, R> ClientCall<Q, R> interceptCall(MethodDescriptor<Q, R> m, CallOptions o, Channel next) {
+                executors.put(m.getBareMethodName(), o.getExecutor() == null ? r -> {} : o.getExecutor());
+                return next.newCall(m, o);
+            }
+        };
+        cluster.createTopic("t", 1, 1);
+        try (SluiceClient c = new ClientBuilderImpl()
+                        .channelFactory(e -> InProcessChannelBuilder.forName(e)
+                                .intercept(capture)
+                                .build())
+                        .bootstrap(FakeCluster.endpoint(1))
+                        .build();
+                Producer p = c.newProducer().create();
+                Consumer consumer = c.newConsumer().create()) {
+            p.sendAsync(Record.of("t", "k", "v")).join();
+            consumer.assign(List.of(new TopicPartition("t", 0)));
+            assertEquals(1, consume(consumer, 1).size());
+        }
+        assertSame(MoreExecutors.directExecutor(), executors.get("Produce"), "produce: " + executors);
+        assertSame(MoreExecutors.directExecutor(), executors.get("Fetch"), "fetch: " + executors);
     }
 
     @Test
