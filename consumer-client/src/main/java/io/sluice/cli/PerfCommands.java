@@ -6,6 +6,7 @@ import io.sluice.client.Consumer;
 import io.sluice.client.ConsumerBuilder;
 import io.sluice.client.PartitionInfo;
 import io.sluice.client.Producer;
+import io.sluice.client.ProducerBuilder;
 import io.sluice.client.Record;
 import io.sluice.client.SluiceClient;
 import io.sluice.client.TopicPartition;
@@ -57,20 +58,31 @@ final class PerfCommands {
         @Option(names = "--compression", defaultValue = "NONE", description = "NONE, LZ4 or ZSTD.")
         Compression compression;
 
+        @Option(
+                names = "--max-in-flight",
+                description = "Produce requests awaiting an answer per broker (default: the producer's, 10).")
+        Integer maxInFlight;
+
         void validate() {
             if (records < 1 || recordSize < 0) {
                 throw new IllegalArgumentException("--records must be >= 1 and --record-size >= 0");
             }
+            if (maxInFlight != null && maxInFlight < 1) {
+                throw new IllegalArgumentException("--max-in-flight must be >= 1");
+            }
         }
 
         Producer producer(SluiceClient client) {
-            return client.newProducer()
+            ProducerBuilder b = client.newProducer()
                     .acks(acks.toAcks())
                     .batchSize(batchSize)
                     .linger(CliParsing.duration(linger))
                     .compression(compression)
-                    .maxBlock(Duration.ofSeconds(30))
-                    .create();
+                    .maxBlock(Duration.ofSeconds(30));
+            if (maxInFlight != null) {
+                b.maxInFlight(maxInFlight);
+            }
+            return b.create();
         }
 
         byte[] payload() {
