@@ -28,6 +28,7 @@ import java.util.Objects;
  * @param replicaLagTimeMaxMs {@value #REPLICA_LAG_TIME_MAX_MS}
  * @param heartbeatCoalesceMs {@value #HEARTBEAT_COALESCE_MS}
  * @param electionHeartbeatsCount {@value #ELECTION_HEARTBEATS_COUNT}
+ * @param replicatorMaxInflightRequests {@value #REPLICATOR_MAX_INFLIGHT_REQUESTS}
  */
 public record ReplicationConfig(
         Path dataDir,
@@ -42,7 +43,8 @@ public record ReplicationConfig(
         long shutdownTransferTimeoutMs,
         long replicaLagTimeMaxMs,
         long heartbeatCoalesceMs,
-        int electionHeartbeatsCount) {
+        int electionHeartbeatsCount,
+        int replicatorMaxInflightRequests) {
 
     public static final String DATA_DIR = "raft.data.dir";
     public static final String HOST = "raft.host";
@@ -57,6 +59,7 @@ public record ReplicationConfig(
     public static final String REPLICA_LAG_TIME_MAX_MS = "raft.replica.lag.time.max.ms";
     public static final String HEARTBEAT_COALESCE_MS = "raft.heartbeat.coalesce.ms";
     public static final String ELECTION_HEARTBEATS_COUNT = "raft.election.heartbeats.count";
+    public static final String REPLICATOR_MAX_INFLIGHT_REQUESTS = "raft.replicator.max.inflight.requests.count";
 
     /** The default of {@value #HEARTBEAT_COALESCE_MS}. */
     public static final long DEFAULT_HEARTBEAT_COALESCE_MS = 25;
@@ -201,7 +204,18 @@ public record ReplicationConfig(
                             + " plus a random delay of up to 1 s without one, so it has missed at least this many."
                             + " Heartbeats are most of an idle broker's CPU, in proportion to its partitions and their"
                             + " rate (docs/benchmarks.md, \"Scale\"). JRaft's default is 10; etcd's ratio is 10, TiKV's"
-                            + " 5, CockroachDB's 3."));
+                            + " 5, CockroachDB's 3."),
+            new Key(
+                    REPLICATOR_MAX_INFLIGHT_REQUESTS,
+                    Type.INT,
+                    "32",
+                    1,
+                    65536,
+                    "AppendEntries requests a partition leader keeps in flight to one follower (the replication"
+                            + " pipeline's depth). Each holds up to raft.append.max.bytes until answered, so this bounds"
+                            + " the heap a leader spends per follower: 32 MiB with the defaults. JRaft's own default,"
+                            + " 256, allowed 256 MiB per follower, and a broker with a 1 GiB heap ran out of memory"
+                            + " while sending entries under repeated P3 load."));
 
     public ReplicationConfig {
         Objects.requireNonNull(dataDir, "dataDir");
@@ -224,6 +238,7 @@ public record ReplicationConfig(
         check(REPLICA_LAG_TIME_MAX_MS, replicaLagTimeMaxMs);
         check(HEARTBEAT_COALESCE_MS, heartbeatCoalesceMs);
         check(ELECTION_HEARTBEATS_COUNT, electionHeartbeatsCount);
+        check(REPLICATOR_MAX_INFLIGHT_REQUESTS, replicatorMaxInflightRequests);
     }
 
     /** The defaults, with the given data directory. */
@@ -258,7 +273,8 @@ public record ReplicationConfig(
                 number(props, SHUTDOWN_TRANSFER_TIMEOUT_MS),
                 number(props, REPLICA_LAG_TIME_MAX_MS),
                 number(props, HEARTBEAT_COALESCE_MS),
-                (int) number(props, ELECTION_HEARTBEATS_COUNT));
+                (int) number(props, ELECTION_HEARTBEATS_COUNT),
+                (int) number(props, REPLICATOR_MAX_INFLIGHT_REQUESTS));
     }
 
     /** Every key with its value, as text, in {@link #KEYS} order; {@code fromProperties(toProperties())} is equal. */
@@ -277,6 +293,7 @@ public record ReplicationConfig(
         out.put(REPLICA_LAG_TIME_MAX_MS, Long.toString(replicaLagTimeMaxMs));
         out.put(HEARTBEAT_COALESCE_MS, Long.toString(heartbeatCoalesceMs));
         out.put(ELECTION_HEARTBEATS_COUNT, Integer.toString(electionHeartbeatsCount));
+        out.put(REPLICATOR_MAX_INFLIGHT_REQUESTS, Integer.toString(replicatorMaxInflightRequests));
         return out;
     }
 

@@ -323,6 +323,7 @@ public final class RaftHostImpl implements RaftHost {
         raft.setElectionHeartbeatFactor(config.electionHeartbeatsCount());
         raft.setDisruptorBufferSize(config.disruptorBufferEntries());
         raft.setMaxBodySize(config.appendMaxBytes());
+        raft.setMaxReplicatorInflightMsgs(config.replicatorMaxInflightRequests());
         raft.setMaxByteCountPerRpc(config.snapshotChunkBytes());
         // Term and vote must survive a crash, or a node could vote twice in a term.
         raft.setSyncMeta(true);
