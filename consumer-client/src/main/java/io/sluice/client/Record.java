@@ -11,7 +11,8 @@ import java.util.OptionalLong;
  *
  * <p>Without an explicit partition the producer picks one: the murmur2 hash of the key modulo the partition
  * count (Kafka-compatible), or, for a null key, a sticky partition that changes when a batch fills, preferring
- * partitions with fewer batches queued or in flight (as Kafka's adaptive partitioning does). Without a timestamp the producer stamps the current time. Arrays are not copied; do not mutate them after sending.
+ * partitions with fewer batches queued or in flight (as Kafka's adaptive partitioning does). Without a timestamp
+ * the producer stamps the current time. Arrays are not copied; do not mutate them after sending.
  * Otherwise immutable and thread-safe.
  *
  * @param topic topic name

@@ -212,9 +212,9 @@ public record ReplicationConfig(
                     1,
                     65536,
                     "AppendEntries requests a partition leader keeps in flight to one follower (the replication"
-                            + " pipeline's depth). Each holds up to raft.append.max.bytes until answered, so this bounds"
-                            + " the heap a leader spends per follower: 32 MiB with the defaults. JRaft's own default,"
-                            + " 256, allowed 256 MiB per follower, and a broker with a 1 GiB heap ran out of memory"
+                            + " pipeline's depth). Each holds up to raft.append.max.bytes until answered, so this"
+                            + " bounds the heap a leader spends per follower: 32 MiB with the defaults. JRaft's own"
+                            + " default, 256, allowed 256 MiB per follower, and a broker with a 1 GiB heap ran out of memory"
                             + " while sending entries under repeated P3 load."));
 
     public ReplicationConfig {

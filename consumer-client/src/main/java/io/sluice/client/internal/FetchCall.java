@@ -44,9 +44,9 @@ final class FetchCall {
     private FetchCall() {}
 
     /**
-     * Opens a fetch stream on {@code channel}, as {@code FetchServiceGrpc.newStub(channel).fetch(observer)} does, except
-     * that {@code observer} is called on the transport's own thread (a direct executor), with each response parsed
-     * there too. That saves a hand-off to gRPC's callback pool per response, which a consumer tailing a partition pays
+     * Opens a fetch stream on {@code channel}, as {@code FetchServiceGrpc.newStub(channel).fetch(observer)} does,
+     * except that {@code observer} is called on the transport's own thread (a direct executor), with each response
+     * parsed there too. That saves a hand-off to gRPC's callback pool per response, which a consumer tailing a partition pays
      * on every record's way to it. So {@code observer} must only hand the responses on, never block.
      */
     static StreamObserver<FetchRequest> open(Channel channel, StreamObserver<FetchResponse> observer) {

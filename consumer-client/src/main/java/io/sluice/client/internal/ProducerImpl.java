@@ -40,8 +40,8 @@ import org.slf4j.LoggerFactory;
  * The {@link Producer}: user threads append to the {@link RecordAccumulator}; one sender thread owns every
  * stream and all retry state, sends ready batches on one pipelined Produce stream per broker (at most
  * {@code maxInFlight} requests awaiting a response per stream) and handles responses, which gRPC's transport
- * threads hand to it through an event queue. Record futures complete on a single callback thread, so per partition they
- * complete in send order.
+ * threads hand to it through an event queue. Record futures complete on a single callback thread, so per partition
+ * they complete in send order.
  *
  * <p>Retry protocol, per partition: a retriable failure mutes the partition (nothing new is sent), waits until
  * every request in flight for it has an outcome, then puts the failed batches back at the front of its queue in
