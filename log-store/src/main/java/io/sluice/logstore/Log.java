@@ -75,6 +75,17 @@ public interface Log extends AutoCloseable {
      */
     CompletableFuture<Void> flushAsync();
 
+    /**
+     * Forces every batch appended before this call to stable storage on the calling thread, for a caller that would
+     * only wait for {@link #flushAsync()}: no hand-off to the fsync thread and back, and logs flushed this way by
+     * different threads do not queue behind one another. Waiters of {@link #flushAsync()} that the fsync covers
+     * complete too. Returns at once if nothing is waiting to be forced.
+     *
+     * @throws java.io.UncheckedIOException if the fsync fails
+     * @throws IllegalStateException if the log is closed
+     */
+    void flush();
+
     /** Every offset below this is on stable storage. */
     long durableEndOffset();
 

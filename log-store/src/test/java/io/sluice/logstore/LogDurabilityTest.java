@@ -72,6 +72,58 @@ class LogDurabilityTest {
     }
 
     @Test
+    void flushForcesOnTheCallingThreadAndCompletesWaitersItCovers() throws Exception {
+        // The fsync thread is held: flush() must not need it, and a flushAsync() waiter it covers completes anyway.
+        CountDownLatch release = new CountDownLatch(1);
+        CountDownLatch blocked = new CountDownLatch(1);
+        try (Log log = open(DurabilityPolicy.GROUPED)) {
+            fsync.requestFlush(() -> {
+                blocked.countDown();
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            assertTrue(blocked.await(10, TimeUnit.SECONDS));
+            log.append(batch(2, 1));
+            CompletableFuture<Void> waiter = log.flushAsync();
+            log.append(batch(3, 2));
+            long before = fsync.flushCount();
+            log.flush();
+            assertEquals(5, log.durableEndOffset());
+            assertTrue(waiter.isDone(), "the waiter for offsets below 2 is covered");
+            log.flush(); // nothing new: returns at once
+            assertEquals(before, fsync.flushCount(), "no work for the fsync thread");
+            release.countDown();
+        }
+    }
+
+    @Test
+    void flushAfterATruncationCoversWhatIsLeftAndWhatFollows() throws Exception {
+        try (Log log = open(DurabilityPolicy.GROUPED)) {
+            log.append(batch(4, 1));
+            log.append(batch(3, 2));
+            log.flush();
+            assertEquals(7, log.durableEndOffset());
+            log.truncateAfterEntry(log.firstEntryIndex()); // keeps the first batch, offsets 0..3
+            assertEquals(4, log.durableEndOffset());
+            log.append(batch(2, 3));
+            log.flush();
+            assertEquals(6, log.logEndOffset());
+            assertEquals(6, log.durableEndOffset());
+        }
+    }
+
+    @Test
+    void flushOfAClosedLogFails() throws Exception {
+        Log log = open(DurabilityPolicy.GROUPED);
+        log.append(batch(1, 1));
+        log.close();
+        assertThrows(IllegalStateException.class, log::flush);
+    }
+
+    @Test
     void concurrentFlushRequestsShareFsyncs() throws Exception {
         // Hold the fsync thread so that many requests pile up, then count the flushes.
         CountDownLatch release = new CountDownLatch(1);

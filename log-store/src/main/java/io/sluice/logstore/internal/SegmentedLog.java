@@ -411,6 +411,42 @@ public final class SegmentedLog implements Log {
     }
 
     @Override
+    public void flush() {
+        ensureOpen();
+        while (true) {
+            // As in the flusher: the end before the active segment, since a roll in between forced the old one.
+            long end = logEndOffset;
+            long epoch;
+            synchronized (flushLock) {
+                if (end <= durableEndOffset) {
+                    return;
+                }
+                epoch = truncations;
+            }
+            Segment active = acquireActive();
+            if (active == null) {
+                throw new IllegalStateException("log " + dir + " is closed");
+            }
+            long flushStarted = System.nanoTime();
+            try {
+                active.flush();
+            } catch (IOException e) {
+                throw new UncheckedIOException("fsync of " + active.logFile() + " failed", e);
+            } finally {
+                active.release();
+            }
+            reportFsync(System.nanoTime() - flushStarted);
+            synchronized (flushLock) {
+                if (epoch != truncations) {
+                    continue; // truncated (and maybe appended again) meanwhile: force what is there now
+                }
+            }
+            markDurable(end);
+            return;
+        }
+    }
+
+    @Override
     public long durableEndOffset() {
         return durableEndOffset;
     }

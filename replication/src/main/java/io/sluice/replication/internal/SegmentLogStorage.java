@@ -52,8 +52,10 @@ import org.slf4j.LoggerFactory;
  * batch.
  *
  * <h2>Durability</h2>
- * {@link #appendEntries} returns after the log's grouped fsync ({@code flushAsync().join()}) covered the entries;
- * truncations and resets are flushed the same way before returning.
+ * {@link #appendEntries} returns after an fsync covered the entries; truncations and resets are flushed the same way
+ * before returning. The fsync runs on the calling thread ({@link Log#flush()}): that thread (JRaft's disk thread of
+ * this group) would only wait for the shared fsync thread otherwise, and this way the fsyncs of different partitions
+ * do not queue behind one another and an append costs no hand-off to another thread and back.
  *
  * <h2>Prefix truncation and retention</h2>
  * JRaft calls {@link #truncatePrefix} only after a snapshot; this deletes whole segments below both the requested index
@@ -135,7 +137,7 @@ public final class SegmentLogStorage implements LogStorage {
             layout.create();
             layout.recoverLogSwap();
             Log opened = Log.open(layout.logDir(), config, fsync, clock);
-            opened.flushAsync().join();
+            opened.flush();
             log = opened;
             durable = endOf(opened);
             loadConfigurations(opened, opts.getConfigurationManager());
@@ -307,7 +309,7 @@ public final class SegmentLogStorage implements LogStorage {
                             + infos.get(i).entryIndex() + " to Raft entry " + (expected + i));
                 }
             }
-            l.flushAsync().join();
+            l.flush();
             Position p = new Position(entries.get(entries.size() - 1).getId().getIndex(), l.logEndOffset());
             publishDurable(p);
             notifyListener(() -> listener.onAppended(entries, p));
@@ -376,7 +378,7 @@ public final class SegmentLogStorage implements LogStorage {
             }
             long before = l.lastEntryIndex();
             l.truncateAfterEntry(lastIndexKept);
-            l.flushAsync().join();
+            l.flush();
             synchronized (this) {
                 configurationIndex.removeAfter(lastIndexKept);
             }
@@ -451,7 +453,7 @@ public final class SegmentLogStorage implements LogStorage {
                 }
             }
         }
-        l.flushAsync().join();
+        l.flush();
         Position p = endOf(l);
         publishDurable(p);
         LOG.info(
@@ -550,7 +552,7 @@ public final class SegmentLogStorage implements LogStorage {
                             meta.endOffset());
                     fresh.reset(meta.lastIncludedIndex() + 1, meta.endOffset());
                 }
-                fresh.flushAsync().join();
+                fresh.flush();
                 Position end = endOf(fresh);
                 if (end.index() != meta.lastIncludedIndex() || end.endOffset() != meta.endOffset()) {
                     throw new IOException("installed log ends at entry " + end.index() + " offset " + end.endOffset()
