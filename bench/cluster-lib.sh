@@ -56,6 +56,12 @@ sb_down() {
   [ -n "$SB_SNAP" ] && [ -f "$SB_DATA/cluster.size" ] && sb_cluster down > /dev/null 2>&1 || true
 }
 
+# On exit: stop ours and drop the partition data (gigabytes after a P3), keeping each broker's logs in $SB_DATA.
+sb_finish() {
+  sb_down
+  rm -rf "$SB_DATA"/broker-*/data
+}
+
 sb_ports_free() {  # n
   local i busy=""
   for ((i = 1; i <= $1; i++)); do

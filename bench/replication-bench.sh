@@ -57,7 +57,7 @@ mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 # shellcheck source=bench/cluster-lib.sh
 source "$HERE/cluster-lib.sh"
-trap 'sb_down; rm -rf "$OUT/sluice-build"' EXIT
+trap 'sb_finish; rm -rf "$OUT/sluice-build"' EXIT
 trap 'echo "interrupted" >&2; exit 130' INT TERM
 SUMMARY=$OUT/summary.txt
 : > "$SUMMARY"

@@ -53,7 +53,7 @@ kafka_down() {  # cluster.sh stop signals only the PIDs it recorded
   ((KAFKA_STARTED)) && KAFKA_ANCHOR_ROOT=$KROOT "$KA/cluster.sh" stop > /dev/null 2>&1 || true
   KAFKA_STARTED=0
 }
-trap 'sb_down; kafka_down; rm -rf "$OUT/sluice-build"' EXIT
+trap 'sb_finish; kafka_down; rm -rf "$OUT/sluice-build"' EXIT
 trap 'echo "interrupted" >&2; exit 130' INT TERM
 RESULTS=$OUT/results.txt
 : > "$RESULTS"
