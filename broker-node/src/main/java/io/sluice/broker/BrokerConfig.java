@@ -78,6 +78,7 @@ public final class BrokerConfig {
     public static final String TOPIC_DEFAULT_RF = "topic.default.replication.factor";
     public static final String REQUEST_THREADS = "request.threads";
     public static final String SHUTDOWN_TIMEOUT_MS = "shutdown.timeout.ms";
+    public static final String JIT_COMPILER_NICE = "jit.compiler.nice";
     public static final String OFFSETS_TOPIC_PARTITIONS = "offsets.topic.partitions";
     public static final String OFFSETS_TOPIC_RF = "offsets.topic.replication.factor";
     public static final String GROUP_HEARTBEAT_INTERVAL_MS = "group.heartbeat.interval.ms";
@@ -248,6 +249,15 @@ public final class BrokerConfig {
                 "10000",
                 atLeast(0),
                 "On SIGTERM, how long to wait for in-flight calls after leadership was handed over.",
+                limits));
+        k.add(key(
+                JIT_COMPILER_NICE,
+                Type.INT,
+                "10",
+                range(0, 19),
+                "Nice value (Linux) the broker process gives the JVM's JIT compiler threads at start, so that on a"
+                        + " busy machine request, Raft and disk threads get the CPU before compilation does; 0 leaves"
+                        + " them alone. See docs/operations.md, \"JVM options\".",
                 limits));
         String groups = "Consumer groups";
         k.add(key(
@@ -674,6 +684,10 @@ public final class BrokerConfig {
 
     public int shutdownTimeoutMs() {
         return getInt(SHUTDOWN_TIMEOUT_MS);
+    }
+
+    public int jitCompilerNice() {
+        return getInt(JIT_COMPILER_NICE);
     }
 
     public int offsetsTopicPartitions() {

@@ -6,6 +6,7 @@ import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.health.v1.HealthGrpc;
 import io.grpc.netty.NettyChannelBuilder;
+import io.sluice.broker.internal.CompilerThreads;
 import io.sluice.broker.internal.HealthHttpServer;
 import io.sluice.broker.internal.NodeBackend;
 import io.sluice.broker.internal.metrics.BrokerMetrics;
@@ -302,6 +303,8 @@ public final class SluiceBroker implements AutoCloseable {
             }
             BrokerConfig config = BrokerConfig.resolve(
                     configFile == null ? Map.of() : BrokerConfig.readFile(configFile), System.getenv(), sets);
+            // Process-wide, so here and not in start(): in-JVM clusters (tests) leave their JVM's compilers alone.
+            LOG.info("{}", CompilerThreads.renice(config.jitCompilerNice()));
             SluiceBroker broker = start(config);
             Runtime.getRuntime()
                     .addShutdownHook(new Thread(

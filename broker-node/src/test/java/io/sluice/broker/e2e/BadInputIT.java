@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.google.protobuf.ByteString;
 import io.grpc.CallOptions;
@@ -20,6 +21,7 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.StreamObserver;
+import io.sluice.broker.internal.CompilerThreads;
 import io.sluice.client.ConsumedRecord;
 import io.sluice.client.Consumer;
 import io.sluice.client.OffsetOutOfRangeException;
@@ -62,6 +64,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalInt;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -946,5 +949,24 @@ class BadInputIT {
             assertNotEquals(0, cluster.pid(b));
         }
         assertEquals(List.of(), cluster.internalErrors(), "no bad input made a broker fail with INTERNAL (a bug)");
+    }
+
+    // ------------------------------------------------------------------ what only a broker process does
+
+    @Test
+    @Order(9)
+    void brokerProcessesRunTheirJitCompilersAtTheDefaultNiceValue() throws Exception {
+        assumeTrue(Files.isDirectory(Path.of("/proc/self/task")), "needs Linux /proc");
+        for (int b = 1; b <= 3; b++) {
+            Path tasks = Path.of("/proc", Long.toString(cluster.pid(b)), "task");
+            List<Long> compilers = CompilerThreads.find(tasks);
+            assertFalse(compilers.isEmpty(), "broker " + b + " has compiler threads");
+            for (long tid : compilers) {
+                assertEquals(
+                        OptionalInt.of(10),
+                        CompilerThreads.niceOf(tasks.resolve(Long.toString(tid))),
+                        "broker " + b + " compiler thread " + tid + " (jit.compiler.nice defaults to 10)");
+            }
+        }
     }
 }
