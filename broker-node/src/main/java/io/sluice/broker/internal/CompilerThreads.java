@@ -36,6 +36,11 @@ public final class CompilerThreads {
      * @return a line for the log saying what was done, or why nothing was
      */
     public static String renice(int nice) {
+        return renice(nice, "renice");
+    }
+
+    /** As {@link #renice(int)}, with {@code command} standing in for {@code renice} (tests). */
+    static String renice(int nice, String command) {
         if (nice == 0) {
             return "JIT compiler threads left at their priority (jit.compiler.nice=0)";
         }
@@ -51,7 +56,7 @@ public final class CompilerThreads {
         if (ids.isEmpty()) {
             return "JIT compiler threads left at their priority: none found in " + SELF_TASKS;
         }
-        List<String> cmd = new ArrayList<>(List.of("renice", "-n", Integer.toString(nice), "-p"));
+        List<String> cmd = new ArrayList<>(List.of(command, "-n", Integer.toString(nice), "-p"));
         ids.forEach(id -> cmd.add(Long.toString(id)));
         String failure = run(cmd);
         if (failure != null) {
@@ -102,13 +107,17 @@ public final class CompilerThreads {
         } catch (IOException e) {
             return "cannot run " + cmd.get(0) + ": " + e.getMessage();
         }
+        // Wait first (its few lines of output fit the pipe), so that a command that hangs cannot hold the start.
         try (InputStream out = p.getInputStream()) {
-            String text = new String(out.readNBytes(4096), StandardCharsets.UTF_8).strip();
             if (!p.waitFor(10, TimeUnit.SECONDS)) {
                 p.destroyForcibly();
                 return cmd.get(0) + " did not finish within 10 s";
             }
-            return p.exitValue() == 0 ? null : cmd.get(0) + " exited " + p.exitValue() + ": " + text;
+            if (p.exitValue() == 0) {
+                return null;
+            }
+            String text = new String(out.readNBytes(4096), StandardCharsets.UTF_8).strip();
+            return cmd.get(0) + " exited " + p.exitValue() + ": " + text;
         } catch (IOException e) {
             return "cannot read the output of " + cmd.get(0) + ": " + e.getMessage();
         } catch (InterruptedException e) {

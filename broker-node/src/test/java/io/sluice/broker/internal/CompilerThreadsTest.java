@@ -47,6 +47,16 @@ class CompilerThreadsTest {
         assertTrue(CompilerThreads.renice(0).contains("left at their priority"));
     }
 
+    @Test
+    void aFailingOrMissingReniceIsReportedNotThrown() {
+        assumeTrue(Files.isDirectory(Path.of("/proc/self/task")), "needs Linux /proc");
+        String failed = CompilerThreads.renice(5, "false");
+        assertTrue(failed.startsWith("JIT compiler threads left at their priority: false exited 1"), failed);
+        assertTrue(failed.endsWith("(set jit.compiler.nice=0 to skip)"), failed);
+        String missing = CompilerThreads.renice(5, "/nonexistent/renice");
+        assertTrue(missing.contains("cannot run /nonexistent/renice"), missing);
+    }
+
     /** The real thing, in a JVM of its own so that this one's compilers keep their priority. */
     @Test
     void reniceSetsEveryCompilerThreadOfTheProcess() throws Exception {
