@@ -414,35 +414,53 @@ public final class SegmentedLog implements Log {
     public void flush() {
         ensureOpen();
         while (true) {
-            // As in the flusher: the end before the active segment, since a roll in between forced the old one.
-            long end = logEndOffset;
-            long epoch;
             synchronized (flushLock) {
-                if (end <= durableEndOffset) {
+                if (logEndOffset <= durableEndOffset) {
                     return;
                 }
-                epoch = truncations;
             }
-            Segment active = acquireActive();
-            if (active == null) {
-                throw new IllegalStateException("log " + dir + " is closed");
+            long end = forceActive();
+            if (end != TRUNCATED_MEANWHILE) {
+                markDurable(end);
+                return;
             }
-            long flushStarted = System.nanoTime();
-            try {
-                active.flush();
-            } catch (IOException e) {
-                throw new UncheckedIOException("fsync of " + active.logFile() + " failed", e);
-            } finally {
-                active.release();
-            }
-            reportFsync(System.nanoTime() - flushStarted);
-            synchronized (flushLock) {
-                if (epoch != truncations) {
-                    continue; // truncated (and maybe appended again) meanwhile: force what is there now
-                }
-            }
-            markDurable(end);
-            return;
+            // truncated (and maybe appended again) meanwhile: force what is there now
+        }
+    }
+
+    /** What {@link #forceActive()} returns when a truncation ran during the force. */
+    private static final long TRUNCATED_MEANWHILE = -1;
+
+    /**
+     * Forces the active segment and returns the log end offset the force covered, or {@link #TRUNCATED_MEANWHILE} when
+     * a truncation ran during it (then nothing is known to be durable and the caller forces again). Used by {@link
+     * #flush()} on the caller's thread and by the {@link Flusher} on the fsync thread.
+     *
+     * @throws IllegalStateException if the log is closed
+     * @throws UncheckedIOException if the fsync fails
+     */
+    private long forceActive() {
+        long epoch;
+        synchronized (flushLock) {
+            epoch = truncations;
+        }
+        // Read the end before the active segment: a roll in between forced the old segment already.
+        long end = logEndOffset;
+        Segment active = acquireActive();
+        if (active == null) {
+            throw new IllegalStateException("log " + dir + " is closed");
+        }
+        long flushStarted = System.nanoTime();
+        try {
+            active.flush();
+        } catch (IOException e) {
+            throw new UncheckedIOException("fsync of " + active.logFile() + " failed", e);
+        } finally {
+            active.release();
+        }
+        reportFsync(System.nanoTime() - flushStarted);
+        synchronized (flushLock) {
+            return epoch == truncations ? end : TRUNCATED_MEANWHILE;
         }
     }
 
@@ -501,36 +519,22 @@ public final class SegmentedLog implements Log {
     private final class Flusher implements Flushable {
         @Override
         public void flush() {
-            long epoch;
             synchronized (flushLock) {
                 if (waiters.isEmpty()) {
                     return;
                 }
-                epoch = truncations;
             }
-            // Read the end before the active segment: a roll in between forced the old segment already.
-            long end = logEndOffset;
-            Segment active = acquireActive();
-            if (active == null) {
-                failWaiters(new IllegalStateException("log " + dir + " is closed"));
-                return;
-            }
-            long flushStarted = System.nanoTime();
+            long end;
             try {
-                active.flush();
-                reportFsync(System.nanoTime() - flushStarted);
-            } catch (IOException | RuntimeException e) {
-                LOG.log(Level.ERROR, "fsync of " + active.logFile() + " failed", e);
-                failWaiters(e instanceof IOException io ? new UncheckedIOException(io) : e);
+                end = forceActive();
+            } catch (RuntimeException e) {
+                if (!closed) {
+                    LOG.log(Level.ERROR, "flush of " + dir + " failed", e);
+                }
+                failWaiters(e);
                 return;
-            } finally {
-                active.release();
             }
-            boolean retry;
-            synchronized (flushLock) {
-                retry = epoch != truncations;
-            }
-            if (retry) {
+            if (end == TRUNCATED_MEANWHILE) {
                 fsync.requestFlush(this);
             } else {
                 markDurable(end);
