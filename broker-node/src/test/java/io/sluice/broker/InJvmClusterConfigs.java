@@ -1,7 +1,7 @@
 package io.sluice.broker;
 
+import io.sluice.broker.e2e.ProcessCluster;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -17,10 +17,9 @@ final class InJvmClusterConfigs {
 
     /** Broker id (1..n) → its resolved config; {@code extra} is added to every broker's keys (and may override). */
     static Map<Integer, BrokerConfig> resolve(int n, Path dir, Map<String, String> extra) throws IOException {
-        int[] raft = new int[n];
+        int[] raft = ProcessCluster.freePorts(n);
         StringBuilder voters = new StringBuilder();
         for (int i = 0; i < n; i++) {
-            raft[i] = freePort();
             voters.append(i == 0 ? "" : ",").append(i + 1).append("@127.0.0.1:").append(raft[i]);
         }
         Map<Integer, BrokerConfig> configs = new LinkedHashMap<>();
@@ -38,11 +37,5 @@ final class InJvmClusterConfigs {
             configs.put(id, BrokerConfig.resolve(keys, Map.of(), Map.of()));
         }
         return configs;
-    }
-
-    static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
     }
 }

@@ -158,8 +158,11 @@ public final class ProcessCluster implements AutoCloseable {
         return jar + java.io.File.pathSeparator + lib + java.io.File.separator + "*";
     }
 
-    private static int[] freePorts(int n) throws IOException {
-        // All sockets stay open until every port is picked, so the ports are distinct.
+    /**
+     * {@code n} distinct free ports on 127.0.0.1. All sockets stay open until every port is picked, so the ports are
+     * distinct (also used by the in-JVM cluster configs).
+     */
+    public static int[] freePorts(int n) throws IOException {
         List<ServerSocket> sockets = new ArrayList<>();
         try {
             while (sockets.size() < n) {

@@ -186,8 +186,9 @@ public final class MiniCluster implements AutoCloseable {
                 throw new IllegalArgumentException("need 1 <= voters <= brokers");
             }
             Map<Integer, Integer> ports = new TreeMap<>();
+            int[] picked = freePorts(brokers);
             for (int id = 1; id <= brokers; id++) {
-                ports.put(id, freePort());
+                ports.put(id, picked[id - 1]);
             }
             Map<Integer, String> voterMap = new TreeMap<>();
             for (int id = 1; id <= voters; id++) {
@@ -243,10 +244,23 @@ public final class MiniCluster implements AutoCloseable {
         return Duration.ofSeconds(Long.getLong(TIMEOUT_PROPERTY, 60));
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName(HOST))) {
-            s.setReuseAddress(true);
-            return s.getLocalPort();
+    /**
+     * {@code n} distinct free ports. Every socket stays open until all are picked: closing each before asking for the
+     * next let the OS hand out one port twice (seen in CI as "controller voter repeated").
+     */
+    private static int[] freePorts(int n) throws IOException {
+        List<ServerSocket> sockets = new ArrayList<>();
+        try {
+            while (sockets.size() < n) {
+                ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName(HOST));
+                s.setReuseAddress(true);
+                sockets.add(s);
+            }
+            return sockets.stream().mapToInt(ServerSocket::getLocalPort).toArray();
+        } finally {
+            for (ServerSocket s : sockets) {
+                s.close();
+            }
         }
     }
 
