@@ -151,12 +151,13 @@ sb_kafka_anchor() {  # anchor_dir
 sb_broker_ticks() {
   local t=0 p
   for p in $(sb_pids); do
-    [ -r "/proc/$p/stat" ] && t=$((t + $(awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$p/stat")))
+    [ -r "/proc/$p/stat" ] && t=$((t + $(awk '{ sub(/^.*\) /, ""); printf "%.0f\n", $12 + $13 }' "/proc/$p/stat")))
   done
   echo "$t"
 }
-sb_sys_ticks() { awk '/^cpu /{ print $2 + $3 + $4 + $7 + $8 + $9, $6 }' /proc/stat; }   # busy iowait
-sb_disk_sectors() { awk -v d="$SB_DEV" '$3 == d { s = $10 } END { print s + 0 }' /proc/diskstats; }
+# Sums print with %.0f: mawk prints integers above 2^31 as 2.15053e+09, which bash arithmetic rejects.
+sb_sys_ticks() { awk '/^cpu /{ printf "%.0f %.0f\n", $2 + $3 + $4 + $7 + $8 + $9, $6 }' /proc/stat; }   # busy iowait
+sb_disk_sectors() { awk -v d="$SB_DEV" '$3 == d { s = $10 } END { printf "%.0f\n", s + 0 }' /proc/diskstats; }
 sb_now() { date +%s.%N; }
 sb_write_bytes() {  # sum of write_bytes of the broker processes
   local t=0 p v
