@@ -36,6 +36,22 @@ class LogDurabilityTest {
         fsync.close();
     }
 
+    /** Occupies the fsync thread with a flush of its own until the returned latch is counted down. */
+    private CountDownLatch holdFsyncThread() throws InterruptedException {
+        CountDownLatch release = new CountDownLatch(1);
+        CountDownLatch blocked = new CountDownLatch(1);
+        fsync.requestFlush(() -> {
+            blocked.countDown();
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        assertTrue(blocked.await(10, TimeUnit.SECONDS), "the fsync thread picked up the holding flush");
+        return release;
+    }
+
     private Log open(DurabilityPolicy policy) throws Exception {
         return Log.open(
                 dir.resolve(policy.name()),
@@ -74,18 +90,8 @@ class LogDurabilityTest {
     @Test
     void flushForcesOnTheCallingThreadAndCompletesWaitersItCovers() throws Exception {
         // The fsync thread is held: flush() must not need it, and a flushAsync() waiter it covers completes anyway.
-        CountDownLatch release = new CountDownLatch(1);
-        CountDownLatch blocked = new CountDownLatch(1);
         try (Log log = open(DurabilityPolicy.GROUPED)) {
-            fsync.requestFlush(() -> {
-                blocked.countDown();
-                try {
-                    release.await();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            });
-            assertTrue(blocked.await(10, TimeUnit.SECONDS));
+            CountDownLatch release = holdFsyncThread();
             log.append(batch(2, 1));
             CompletableFuture<Void> waiter = log.flushAsync();
             log.append(batch(3, 2));
@@ -126,18 +132,8 @@ class LogDurabilityTest {
     @Test
     void concurrentFlushRequestsShareFsyncs() throws Exception {
         // Hold the fsync thread so that many requests pile up, then count the flushes.
-        CountDownLatch release = new CountDownLatch(1);
-        CountDownLatch blocked = new CountDownLatch(1);
         try (Log log = open(DurabilityPolicy.GROUPED)) {
-            fsync.requestFlush(() -> {
-                blocked.countDown();
-                try {
-                    release.await();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            });
-            assertTrue(blocked.await(10, TimeUnit.SECONDS));
+            CountDownLatch release = holdFsyncThread();
             long before = fsync.flushCount();
             List<CompletableFuture<Void>> futures = new ArrayList<>();
             for (int i = 0; i < 200; i++) {
